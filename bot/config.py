@@ -1,0 +1,92 @@
+"""Operator settings, read once at start-up from the environment and a `.env` file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+
+
+class SettingsError(Exception):
+    """Settings are missing or malformed; the message is one line an operator can act on."""
+
+
+class Settings(BaseSettings):
+    """Every variable of the operator table in DESIGN.md."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    telegram_bot_token: SecretStr
+    telegram_api_url: str = "https://api.telegram.org"
+    database_path: Path = Path("data/castbot.sqlite3")
+    welcome_credits: int = Field(default=10, ge=0)
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    credit_multiplier: float = Field(default=1.0, gt=0)
+    zencreator_api_key: SecretStr = SecretStr("")
+    zencreator_api_url: str = "https://api.zencreator.pro"
+    zencreator_poll_interval: float = Field(default=5.0, gt=0)
+    scenario_api_key: SecretStr = SecretStr("")
+    scenario_api_secret: SecretStr = SecretStr("")
+    scenario_api_url: str = "https://api.cloud.scenario.com/v1"
+    framehood_api_key: SecretStr = SecretStr("")
+    framehood_api_url: str = ""
+    log_level: str = "INFO"
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not TOKEN_PATTERN.match(value.get_secret_value()):
+            raise ValueError("does not look like a token from @BotFather (digits:secret)")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if not all(part.lstrip("-").isdigit() for part in parts):
+            raise ValueError("must be comma-separated numeric Telegram user ids")
+        return frozenset(int(part) for part in parts)
+
+    @field_validator("telegram_api_url", "zencreator_api_url", "scenario_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @property
+    def uses_mock_provider(self) -> bool:
+        return not self.zencreator_api_key.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings, turning a validation failure into one readable line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        raise SettingsError(_describe(err)) from None
+
+
+def _describe(err: ValidationError) -> str:
+    problems = []
+    for error in err.errors():
+        variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        if error["type"] == "missing":
+            problems.append(f"{variable} is not set")
+        else:
+            # The message never echoes the input, so a malformed secret is not printed.
+            problems.append(f"{variable} {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(problems) + " (set it in the environment or in .env)"

@@ -1,0 +1,55 @@
+"""What handlers receive: the shared services, behind a typed CallbackContext."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Settings
+from storage.db import Database
+from storage.users import LedgerRepository, User, UsersRepository
+
+if TYPE_CHECKING:
+    from bot.jobs import JobEngine
+
+SERVICES_KEY = "services"
+
+
+@dataclass
+class Services:
+    """Everything opened in post_init and closed in post_shutdown."""
+
+    settings: Settings
+    db: Database
+    users: UsersRepository
+    ledger: LedgerRepository
+    engine: JobEngine
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The CallbackContext of every handler: typed access to the services and the account."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id, user_id)
+        # Set by the account handler, which runs before every other handler of an update.
+        self.account: User | None = None
+        self.account_created = False
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.bot_data[SERVICES_KEY]
+        return services
+
+    @property
+    def user(self) -> User:
+        """The account of the user behind this update."""
+        if self.account is None:
+            raise RuntimeError("the account handler did not run for this update")
+        return self.account

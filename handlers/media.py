@@ -1,0 +1,163 @@
+"""Telegram file intake: turn a message into a file the job engine can use, or refuse it.
+
+Everything here is checked before a price is quoted, so a refused input costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import Bot, Message, Update
+from telegram.ext import filters
+
+from bot import texts
+from bot.audio import duration_seconds
+from bot.context import BotContext
+from bot.tools import FileInput
+from providers.models import MediaKind
+
+DOWNLOAD_LIMIT = 20 * 1024 * 1024
+"""The cloud Bot API lets a bot download files up to 20 MB."""
+
+IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+AUDIO_TYPES = {
+    "audio/ogg": "ogg",
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+    "audio/mp4": "m4a",
+    "audio/x-m4a": "m4a",
+    "audio/aac": "aac",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/flac": "flac",
+    "audio/webm": "webm",
+}
+
+PHOTO_INPUT = filters.PHOTO | filters.Document.IMAGE
+AUDIO_INPUT = filters.VOICE | filters.AUDIO | filters.Document.AUDIO
+
+
+class MediaRefused(Exception):
+    """The message does not carry an acceptable file; `reply` says what to send instead."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__(reply)
+        self.reply = reply
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    file_id: str
+    file_unique_id: str
+    mime_type: str
+    file_size: int | None
+    duration: float | None = None
+
+    def as_input(self, field: str, kind: MediaKind, stem: str) -> FileInput:
+        extension = (IMAGE_TYPES | AUDIO_TYPES).get(self.mime_type, "bin")
+        return FileInput(
+            field=field,
+            file_id=self.file_id,
+            file_unique_id=self.file_unique_id,
+            kind=kind,
+            filename=f"{stem}.{extension}",
+        )
+
+
+def photo_from(
+    message: Message,
+    *,
+    max_bytes: int = DOWNLOAD_LIMIT,
+    mime_types: frozenset[str] = frozenset(IMAGE_TYPES),
+) -> ReceivedFile:
+    """A compressed photo (its largest size) or an image sent as a file."""
+    if message.photo:
+        largest = message.photo[-1]
+        received = ReceivedFile(
+            largest.file_id, largest.file_unique_id, "image/jpeg", largest.file_size
+        )
+    elif message.document and (message.document.mime_type or "").startswith("image/"):
+        document = message.document
+        if document.mime_type not in mime_types:
+            raise MediaRefused(texts.image_type_refused(_labels(mime_types)))
+        received = ReceivedFile(
+            document.file_id, document.file_unique_id, document.mime_type, document.file_size
+        )
+    else:
+        raise MediaRefused(texts.PHOTO_EXPECTED)
+    _check_size(received, max_bytes)
+    return received
+
+
+async def audio_from(message: Message, bot: Bot) -> ReceivedFile:
+    """A voice note, an audio file, or audio sent as a document, with its length."""
+    if message.voice:
+        voice = message.voice
+        received = ReceivedFile(
+            voice.file_id,
+            voice.file_unique_id,
+            voice.mime_type or "audio/ogg",
+            voice.file_size,
+            _seconds(voice.duration),
+        )
+    elif message.audio:
+        audio = message.audio
+        received = ReceivedFile(
+            audio.file_id,
+            audio.file_unique_id,
+            audio.mime_type or "audio/mpeg",
+            audio.file_size,
+            _seconds(audio.duration),
+        )
+    elif message.document and (message.document.mime_type or "").startswith("audio/"):
+        document = message.document
+        received = ReceivedFile(
+            document.file_id, document.file_unique_id, document.mime_type or "", document.file_size
+        )
+    else:
+        raise MediaRefused(texts.AUDIO_EXPECTED)
+    if received.mime_type not in AUDIO_TYPES:
+        raise MediaRefused(texts.AUDIO_TYPE_REFUSED)
+    _check_size(received, DOWNLOAD_LIMIT)
+    if received.duration is None:
+        # A document carries no duration: measure it, since the price depends on it.
+        data = await (await bot.get_file(received.file_id)).download_as_bytearray()
+        measured = duration_seconds(bytes(data))
+        if measured is None:
+            raise MediaRefused(texts.AUDIO_UNREADABLE)
+        received = ReceivedFile(
+            received.file_id,
+            received.file_unique_id,
+            received.mime_type,
+            received.file_size,
+            measured,
+        )
+    return received
+
+
+def _seconds(duration: int | timedelta | None) -> float | None:
+    if duration is None:
+        return None
+    return duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+
+
+def _check_size(received: ReceivedFile, max_bytes: int) -> None:
+    if received.file_size is not None and received.file_size > max_bytes:
+        raise MediaRefused(texts.file_too_large(max_bytes))
+
+
+def _labels(mime_types: frozenset[str]) -> str:
+    return ", ".join(sorted(IMAGE_TYPES[mime].upper() for mime in mime_types))
+
+
+async def expect_photo(update: Update, context: BotContext) -> None:
+    """Say that this step needs a photo; the step keeps waiting."""
+    assert update.effective_message
+    await update.effective_message.reply_text(texts.PHOTO_EXPECTED)
+
+
+async def expect_audio(update: Update, context: BotContext) -> None:
+    """Say that this step needs audio; the step keeps waiting."""
+    assert update.effective_message
+    await update.effective_message.reply_text(texts.AUDIO_EXPECTED)

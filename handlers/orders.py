@@ -1,0 +1,107 @@
+"""Charging: start a job whose price the user knows, and the buttons under a price quote."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler
+
+from bot import texts
+from bot.context import BotContext
+from bot.tools import JobSpec, Tool
+from handlers.conversation import Handlers
+from storage.jobs import Job, JobNotQuoted
+from storage.users import InsufficientCredits
+
+CONFIRM_PREFIX = "job:go:"
+DECLINE_PREFIX = "job:no:"
+
+
+async def place_order(
+    update: Update, context: BotContext, tool: Tool, spec: JobSpec, price: int
+) -> None:
+    """Charge and start the job, or say why not; the engine reports from here on."""
+    assert update.effective_chat and update.effective_user
+    try:
+        await context.services.engine.order(
+            user_id=update.effective_user.id,
+            chat_id=update.effective_chat.id,
+            tool=tool,
+            spec=spec,
+            price=price,
+        )
+    except InsufficientCredits as refused:
+        await update.effective_chat.send_message(
+            texts.not_enough_credits(refused.needed, refused.balance)
+        )
+
+
+async def offer(
+    update: Update, context: BotContext, tool: Tool, spec: JobSpec, price: int, text: str
+) -> None:
+    """Save the inputs with their price and ask the user to confirm the charge."""
+    assert update.effective_chat and update.effective_user
+    balance = await context.services.ledger.balance(update.effective_user.id)
+    if balance < price:
+        await update.effective_chat.send_message(texts.not_enough_credits(price, balance))
+        return
+    job = await context.services.engine.quote(
+        user_id=update.effective_user.id,
+        chat_id=update.effective_chat.id,
+        tool=tool,
+        spec=spec,
+        price=price,
+    )
+    await update.effective_chat.send_message(text, reply_markup=quote_keyboard(job))
+
+
+def quote_keyboard(job: Job) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts.start_button(job.price), callback_data=CONFIRM_PREFIX + job.id
+                ),
+                InlineKeyboardButton(texts.CANCEL_BUTTON, callback_data=DECLINE_PREFIX + job.id),
+            ]
+        ]
+    )
+
+
+async def confirm(update: Update, context: BotContext) -> None:
+    """Charge a quoted job and start it."""
+    query = update.callback_query
+    assert query and query.data
+    job_id = query.data.removeprefix(CONFIRM_PREFIX)
+    try:
+        await context.services.engine.confirm(job_id, query.from_user.id)
+    except (JobNotQuoted, KeyError):
+        await query.answer(texts.QUOTE_GONE, show_alert=True)
+        return
+    except InsufficientCredits as refused:
+        await query.answer()
+        await query.edit_message_text(texts.not_enough_credits(refused.needed, refused.balance))
+        return
+    await query.answer()
+    await query.edit_message_text(texts.JOB_ACCEPTED)
+
+
+async def decline(update: Update, context: BotContext) -> None:
+    """Drop a quote without charging."""
+    query = update.callback_query
+    assert query and query.data
+    try:
+        await context.services.engine.decline(
+            query.data.removeprefix(DECLINE_PREFIX), query.from_user.id
+        )
+    except (JobNotQuoted, KeyError):
+        await query.answer(texts.QUOTE_GONE, show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_text(texts.QUOTE_DECLINED)
+
+
+def build_order_handlers() -> Handlers:
+    return [
+        CallbackQueryHandler(confirm, pattern=f"^{CONFIRM_PREFIX}"),
+        CallbackQueryHandler(decline, pattern=f"^{DECLINE_PREFIX}"),
+    ]

@@ -1,0 +1,1 @@
+"""Provider clients. Nothing in this package knows about Telegram."""

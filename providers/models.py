@@ -1,0 +1,118 @@
+"""Wire models shared by every generation provider.
+
+ZenCreator's public document names the fields that matter but prints no full response
+bodies, so every shape assumed here is parsed leniently: unknown fields are ignored and
+optional fields may be missing. Keep all such assumptions in this module.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WireModel(BaseModel):
+    """Base for response bodies: tolerate fields the provider adds later."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class MediaKind(StrEnum):
+    """The `media_type` form field of an asset upload."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+
+
+class GenerationStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (self.SUCCEEDED, self.PARTIAL, self.FAILED)
+
+
+class Asset(WireModel):
+    """`POST /api/public/v1/assets` response."""
+
+    asset_id: str
+
+
+class Generation(WireModel):
+    """`POST /generations` and `GET /generations/{id}` response."""
+
+    id: str
+    status: GenerationStatus
+    error: str | None = None
+    """Why a generation ended `failed` or `partial`; the provider's own words."""
+
+
+class Output(WireModel):
+    """One produced file of a finished generation."""
+
+    url: str | None = None
+    download_url: str | None = None
+    """Preferred for fetching the bytes; `url` may be a viewer page."""
+
+    @property
+    def fetch_url(self) -> str | None:
+        return self.download_url or self.url
+
+
+class GenerationResult(WireModel):
+    """`GET /generations/{id}/result` response."""
+
+    id: str
+    status: GenerationStatus
+    error: str | None = None
+    outputs: list[Output] = Field(default_factory=list)
+
+
+class Balance(WireModel):
+    """`GET /api/public/v1/balance` response."""
+
+    balance: float
+
+
+class FaceswapModel(StrEnum):
+    SDXL = "SDXL"
+    GENERAL = "GENERAL"
+    GENERAL_ADVANCED = "GENERAL_ADVANCED"
+    FULL_HEAD = "FULL_HEAD"
+
+
+class FaceswapResolution(StrEnum):
+    R2K = "2K"
+    R4K = "4K"
+
+
+class FaceswapInput(BaseModel):
+    """Input of the `faceswap` tool: `face_asset` is put onto the person in `ref_asset`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ref_asset: str
+    face_asset: str
+    model: FaceswapModel = FaceswapModel.SDXL
+    resolution: FaceswapResolution = FaceswapResolution.R4K
+
+
+class LipsyncModel(StrEnum):
+    GENERAL_NSFW = "GENERAL_NSFW"
+
+
+class LipsyncInput(BaseModel):
+    """Input of the `lipsync` tool: a portrait first frame and at most 35 s of audio."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image_asset: str
+    audio_asset: str
+    prompt: str = ""
+    model: LipsyncModel = LipsyncModel.GENERAL_NSFW

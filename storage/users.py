@@ -1,0 +1,172 @@
+"""Users and their credit ledger.
+
+The ledger is append-only and the cached balance on the user row changes in the same
+transaction as the ledger row, so the two always agree and a balance never goes negative.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import aiosqlite
+from pydantic import BaseModel
+
+from storage.db import Database, utcnow
+
+
+class LedgerKind(StrEnum):
+    WELCOME = "welcome"
+    CHARGE = "charge"
+    REFUND = "refund"
+    PURCHASE = "purchase"
+    GRANT = "grant"
+
+
+class InsufficientCredits(Exception):
+    """A debit larger than the balance; nothing was written."""
+
+    def __init__(self, needed: int, balance: int) -> None:
+        super().__init__(f"needs {needed} credits, balance is {balance}")
+        self.needed = needed
+        self.balance = balance
+
+
+class UnknownUser(Exception):
+    """No user row for this id."""
+
+
+class User(BaseModel):
+    id: int
+    name: str
+    language: str | None
+    created_at: str
+    last_seen_at: str
+    blocked: bool
+    balance: int
+    terms_accepted_at: str | None = None
+
+
+class LedgerEntry(BaseModel):
+    id: int
+    user_id: int
+    amount: int
+    kind: LedgerKind
+    job_id: str | None
+    note: str | None
+    created_at: str
+
+
+class UsersRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def ensure(
+        self, user_id: int, name: str, language: str | None, welcome_credits: int
+    ) -> tuple[User, bool]:
+        """Create the user once, granting the welcome credits; return (user, created)."""
+        now = utcnow()
+        async with self._db.transaction() as tx:
+            cursor = await tx.execute(
+                "INSERT INTO users (id, name, language, created_at, last_seen_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                (user_id, name, language, now, now),
+            )
+            created = cursor.rowcount == 1
+            if created:
+                if welcome_credits:
+                    await apply_credits(
+                        tx, user_id, welcome_credits, LedgerKind.WELCOME, None, None
+                    )
+            else:
+                await tx.execute(
+                    "UPDATE users SET name = ?, language = ?, last_seen_at = ? WHERE id = ?",
+                    (name, language, now, user_id),
+                )
+            row = await (
+                await tx.execute("SELECT * FROM users WHERE id = ?", (user_id,))
+            ).fetchone()
+        assert row is not None
+        return _user(row), created
+
+    async def get(self, user_id: int) -> User | None:
+        row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", user_id)
+        return _user(row) if row else None
+
+    async def accept_terms(self, user_id: int) -> None:
+        """Record when the user agreed to the terms of face swap and lipsync."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET terms_accepted_at = ? WHERE id = ?", (utcnow(), user_id)
+            )
+
+    async def set_blocked(self, user_id: int, blocked: bool) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute("UPDATE users SET blocked = ? WHERE id = ?", (blocked, user_id))
+
+
+class LedgerRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def balance(self, user_id: int) -> int:
+        row = await self._db.fetch_one("SELECT balance FROM users WHERE id = ?", user_id)
+        if row is None:
+            raise UnknownUser(user_id)
+        return int(row["balance"])
+
+    async def apply(
+        self,
+        user_id: int,
+        amount: int,
+        kind: LedgerKind,
+        *,
+        job_id: str | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Add `amount` (negative to debit) and return the new balance.
+
+        Raises InsufficientCredits, and writes nothing, if a debit exceeds the balance.
+        """
+        async with self._db.transaction() as tx:
+            return await apply_credits(tx, user_id, amount, kind, job_id, note)
+
+    async def history(self, user_id: int, limit: int = 10) -> list[LedgerEntry]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM ledger WHERE user_id = ? ORDER BY id DESC LIMIT ?", user_id, limit
+        )
+        return [LedgerEntry.model_validate(dict(row)) for row in rows]
+
+    async def total(self, user_id: int) -> int:
+        """The sum of every ledger row; always equal to the cached balance."""
+        row = await self._db.fetch_one(
+            "SELECT COALESCE(SUM(amount), 0) AS total FROM ledger WHERE user_id = ?", user_id
+        )
+        return int(row["total"]) if row else 0
+
+
+async def apply_credits(
+    tx: aiosqlite.Connection,
+    user_id: int,
+    amount: int,
+    kind: LedgerKind,
+    job_id: str | None,
+    note: str | None,
+) -> int:
+    """Change a balance and append its ledger row inside the caller's open transaction."""
+    row = await (await tx.execute("SELECT balance FROM users WHERE id = ?", (user_id,))).fetchone()
+    if row is None:
+        raise UnknownUser(user_id)
+    balance = int(row["balance"])
+    if balance + amount < 0:
+        raise InsufficientCredits(needed=-amount, balance=balance)
+    await tx.execute(
+        "INSERT INTO ledger (user_id, amount, kind, job_id, note, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (user_id, amount, kind.value, job_id, note, utcnow()),
+    )
+    await tx.execute("UPDATE users SET balance = ? WHERE id = ?", (balance + amount, user_id))
+    return balance + amount
+
+
+def _user(row: aiosqlite.Row) -> User:
+    return User.model_validate(dict(row))

@@ -1,0 +1,37 @@
+"""Prices mirror ZenCreator's tables, times CREDIT_MULTIPLIER, rounded up."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.pricing import faceswap_price, lipsync_price, partial_refund, to_bot_credits
+
+
+def test_faceswap_costs_one_provider_credit() -> None:
+    assert faceswap_price(1) == 1
+    assert faceswap_price(2.5) == 3
+
+
+@pytest.mark.parametrize(
+    ("seconds", "multiplier", "price"),
+    [(1, 1, 3), (0.4, 1, 3), (5, 1, 15), (5.01, 1, 18), (35, 1, 105), (10, 2, 60), (3, 1.1, 10)],
+)
+def test_lipsync_charges_three_per_started_second(
+    seconds: float, multiplier: float, price: int
+) -> None:
+    assert lipsync_price(seconds, multiplier) == price
+
+
+def test_float_noise_does_not_round_up() -> None:
+    assert to_bot_credits(3, 1.1) == 4
+    assert to_bot_credits(10, 0.3) == 3
+
+
+@pytest.mark.parametrize(
+    ("price", "delivered", "expected", "refund"),
+    [(10, 0, 1, 10), (10, 1, 1, 0), (9, 1, 4, 7), (3, 1, 2, 2), (4, 2, 4, 2)],
+)
+def test_partial_refund_returns_the_missing_share(
+    price: int, delivered: int, expected: int, refund: int
+) -> None:
+    assert partial_refund(price, delivered, expected) == refund
