@@ -17,9 +17,7 @@ class GenerationProvider(Protocol):
         """Upload one input file and return its asset id."""
         ...
 
-    async def start(
-        self, tool: str, input: dict[str, Any], idempotency_key: str
-    ) -> Generation:
+    async def start(self, tool: str, input: dict[str, Any], idempotency_key: str) -> Generation:
         """Start a generation; the same key never starts a second one."""
         ...
 

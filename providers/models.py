@@ -116,3 +116,30 @@ class LipsyncInput(BaseModel):
     audio_asset: str
     prompt: str = ""
     model: LipsyncModel = LipsyncModel.GENERAL_NSFW
+
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+"""`POST /assets` accepts files up to "50 MB"; read as MiB (the document does not say)."""
+
+
+class ErrorDetail(WireModel):
+    """The `error` object of the error envelope `{"error": {"code": ..., "message": ...}}`."""
+
+    code: str | None = None
+    message: str | None = None
+    field: str | None = None
+    """Not in the document; read in case the provider names a 422's field outright."""
+
+
+class ValidationIssue(WireModel):
+    """One item of a FastAPI-style `{"detail": [...]}` body, which a 422 may come as."""
+
+    loc: list[str | int] = Field(default_factory=list)
+    msg: str | None = None
+
+
+class ErrorEnvelope(WireModel):
+    """Any error body: the documented envelope, or FastAPI's default validation shape."""
+
+    error: ErrorDetail | str | None = None
+    detail: list[ValidationIssue] | str | None = None

@@ -1,0 +1,107 @@
+"""Fixtures that run the real bot against the fake Telegram and ZenCreator servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+
+from bot.app import CastbotApplication, build_application
+from bot.config import Settings, load_settings
+from bot.context import SERVICES_KEY, Services
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.zencreator import FakeZenCreator
+
+ZENCREATOR_KEY = "zc_live_testkey_secret"
+
+
+class RunningBot:
+    """One bot process: the real Application, long-polling the fake Bot API server.
+
+    Tests drive the Application directly, so they call initialize() and the post_init /
+    post_shutdown hooks themselves, as run_polling would.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.application: CastbotApplication = build_application(settings)
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.application.bot_data[SERVICES_KEY]
+        return services
+
+    async def start(self) -> None:
+        application = self.application
+        await application.initialize()
+        assert application.post_init and application.updater
+        await application.post_init(application)
+        await application.updater.start_polling(
+            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
+        )
+        await application.start()
+
+    async def stop(self) -> None:
+        application = self.application
+        assert application.post_shutdown and application.updater
+        await application.updater.stop()
+        await application.stop()
+        await application.post_shutdown(application)
+        await application.shutdown()
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def zencreator() -> AsyncIterator[FakeZenCreator]:
+    async with FakeZenCreator(api_key=ZENCREATOR_KEY) as fake:
+        yield fake
+
+
+@pytest.fixture
+def make_settings(telegram: FakeTelegram, zencreator: FakeZenCreator, tmp_path: Path) -> Any:
+    """Settings for a bot on the fakes; keyword arguments override any variable."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "_env_file": None,
+            "telegram_bot_token": telegram.token,
+            "telegram_api_url": telegram.root_url,
+            "database_path": tmp_path / "castbot.sqlite3",
+            "zencreator_api_key": ZENCREATOR_KEY,
+            "zencreator_api_url": zencreator.base_url,
+            "zencreator_poll_interval": 0.02,
+        }
+        return load_settings(**(values | overrides))
+
+    return make
+
+
+@pytest.fixture
+async def start_bot(make_settings: Any) -> AsyncIterator[Any]:
+    """Start a bot (several in turn, for restarts); every one still running is stopped."""
+    running: list[RunningBot] = []
+
+    async def start(**overrides: Any) -> RunningBot:
+        bot = RunningBot(make_settings(**overrides))
+        await bot.start()
+        running.append(bot)
+        return bot
+
+    yield start
+    for bot in running:
+        if bot.application.running:
+            await bot.stop()
+
+
+@pytest.fixture
+async def bot(start_bot: Any) -> RunningBot:
+    running: RunningBot = await start_bot()
+    return running

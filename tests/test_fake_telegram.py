@@ -1,0 +1,575 @@
+"""The fake Telegram Bot API server, checked with a real python-telegram-bot `Bot`.
+
+A real Bot parsing every answer is the proof that the wire format is right: if PTB can
+de-json it and raises the exception Telegram's answer would cause, the bot under test will too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    LabeledPrice,
+    Update,
+)
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+)
+from telegram.ext import (
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
+
+from tests.fakes.telegram import MB, NOT_MODIFIED, FakeTelegram, TelegramApiError, make_jpeg
+
+
+@pytest.fixture(autouse=True)
+def _timedelta_durations(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As the bot package does: PTB otherwise warns whenever a duration is read as an int.
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+def make_bot(tg: FakeTelegram, token: str | None = None) -> Bot:
+    return Bot(
+        token or tg.token,
+        base_url=f"{tg.root_url}/bot",
+        base_file_url=f"{tg.root_url}/file/bot",
+    )
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
+    real_bot = make_bot(tg)
+    await real_bot.initialize()
+    yield real_bot
+    await real_bot.shutdown()
+
+
+def keyboard(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data)] for text, data in buttons]
+    )
+
+
+async def poll(bot: Bot) -> tuple[Update, ...]:
+    """Everything pending, confirmed right away (as PTB's Updater does)."""
+    updates = await bot.get_updates(timeout=0)
+    if updates:
+        await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+    return updates
+
+
+# --- Plain HTTP: envelope, tokens, encodings
+
+
+async def test_get_me_returns_the_bot_user(bot: Bot, tg: FakeTelegram) -> None:
+    me = await bot.get_me()
+    assert (me.id, me.is_bot, me.username) == (123456, True, "castbot_test_bot")
+    assert bot.username == tg.bot_user["username"]
+
+
+async def test_a_wrong_token_is_rejected_as_telegram_does(tg: FakeTelegram) -> None:
+    with pytest.raises(InvalidToken):
+        async with make_bot(tg, token="123456:not-the-right-token-at-all"):
+            pass
+    async with httpx.AsyncClient(base_url=tg.root_url) as client:
+        wrong = await client.get("/bot123456:not-the-right-token-at-all/getMe")
+        unknown = await client.post(f"/bot{tg.token}/sendTelepathy", data={"chat_id": "1"})
+    assert (wrong.status_code, wrong.json()) == (
+        401,
+        {"ok": False, "error_code": 401, "description": "Unauthorized"},
+    )
+    assert (unknown.status_code, unknown.json()) == (
+        404,
+        {"ok": False, "error_code": 404, "description": "Not Found"},
+    )
+
+
+async def test_form_json_and_query_encodings_are_all_understood(tg: FakeTelegram) -> None:
+    tg.user(1)
+    markup = {"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}
+    async with httpx.AsyncClient(base_url=f"{tg.root_url}/bot{tg.token}") as client:
+        by_get = await client.get("/getMe")
+        by_json = await client.post(
+            "/sendMessage", json={"chat_id": 1, "text": "json", "reply_markup": markup}
+        )
+        by_form = await client.post(
+            "/sendMessage",
+            data={"chat_id": "1", "text": "form", "reply_markup": json.dumps(markup)},
+        )
+        by_query = await client.post("/sendMessage", params={"chat_id": "1", "text": "query"})
+    assert by_get.json()["result"]["username"] == "castbot_test_bot"
+    assert by_json.json()["result"]["reply_markup"] == markup
+    assert by_form.json()["result"]["reply_markup"] == markup
+    assert by_query.json()["ok"] is True
+    assert [m.text for m in tg.messages(1)] == ["json", "form", "query"]
+    assert [m.message_id for m in tg.messages(1)] == [1, 2, 3]
+    assert ("sendMessage", {"chat_id": 1, "text": "form", "reply_markup": markup}) in tg.requests
+
+
+# --- getUpdates and the update queue
+
+
+async def test_long_poll_returns_as_soon_as_an_update_arrives(bot: Bot, tg: FakeTelegram) -> None:
+    ann = tg.user(1)
+    waiting = asyncio.create_task(bot.get_updates(timeout=30))
+    await tg.wait_until(lambda: any(method == "getUpdates" for method, _ in tg.requests))
+    await ann.send_text("/start ref_abc")
+    updates = await asyncio.wait_for(waiting, timeout=5)  # far sooner than the 30 s poll
+    (update,) = updates
+    assert update.message.text == "/start ref_abc"
+    assert update.message.chat.id == update.message.from_user.id == 1
+    assert [(e.type, e.offset, e.length) for e in update.message.entities] == [
+        ("bot_command", 0, 6)
+    ]
+    assert filters.COMMAND.check_update(update)
+    assert tg.pending_updates == 1  # delivered, not yet confirmed
+    assert await bot.get_updates(offset=update.update_id + 1, timeout=0) == ()
+    assert tg.pending_updates == 0
+
+
+async def test_long_poll_answers_empty_after_its_timeout(bot: Bot) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await bot.get_updates(timeout=1) == ()
+    assert loop.time() - started >= 0.9
+
+
+async def test_limit_and_negative_offset(bot: Bot, tg: FakeTelegram) -> None:
+    ann = tg.user(1)
+    for text in ("one", "two", "three"):
+        await ann.send_text(text)
+    assert [u.message.text for u in await bot.get_updates(limit=2)] == ["one", "two"]
+    assert [u.message.text for u in await bot.get_updates(offset=-1)] == ["three"]
+    assert tg.pending_updates == 1
+
+
+async def test_pending_updates_survive_unless_dropped(bot: Bot, tg: FakeTelegram) -> None:
+    ann = tg.user(1)
+    await ann.send_text("one")
+    await ann.send_text("two")
+    await bot.delete_webhook(drop_pending_updates=False)
+    assert tg.pending_updates == 2
+    first, again = await bot.get_updates(), await bot.get_updates()
+    assert [u.update_id for u in first] == [u.update_id for u in again]  # until confirmed
+    assert first[1].update_id == first[0].update_id + 1
+    await bot.delete_webhook(drop_pending_updates=True)
+    assert tg.pending_updates == 0
+    assert await bot.get_updates() == ()
+
+
+async def test_a_newer_poll_terminates_an_older_one(bot: Bot, tg: FakeTelegram) -> None:
+    older = asyncio.create_task(bot.get_updates(timeout=30))
+    await tg.wait_until(lambda: any(method == "getUpdates" for method, _ in tg.requests))
+    async with make_bot(tg) as second_instance:
+        await second_instance.get_updates(timeout=0)
+    with pytest.raises(Conflict, match="terminated by other getUpdates request"):
+        await older
+
+
+# --- Sending, editing, deleting
+
+
+async def test_text_limits(bot: Bot, tg: FakeTelegram) -> None:
+    tg.user(1)
+    with pytest.raises(BadRequest, match="Message text is empty"):
+        await bot.send_message(1, "  ")
+    with pytest.raises(BadRequest, match="Message is too long"):
+        await bot.send_message(1, "x" * 4097)
+    await bot.send_message(1, "x" * 4096)
+    # The limit counts characters after entity parsing, as Telegram's does.
+    await bot.send_message(1, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.send_message(999, "hello?")
+
+
+async def test_parse_modes_strip_markup_or_refuse_it(bot: Bot, tg: FakeTelegram) -> None:
+    tg.user(1)
+    html = await bot.send_message(1, "<b>Hi</b> &amp; <i>bye</i>", parse_mode="HTML")
+    assert html.text == "Hi & bye"
+    assert [(e.type, e.offset, e.length) for e in html.entities] == [
+        ("bold", 0, 2),
+        ("italic", 5, 3),
+    ]
+    markdown = await bot.send_message(1, r"*Balance:* 10 credits\.", parse_mode="MarkdownV2")
+    assert markdown.text == "Balance: 10 credits."
+    assert tg.messages(1)[1].text == "Balance: 10 credits."
+    with pytest.raises(BadRequest, match="Can't parse entities: character '.' is reserved"):
+        await bot.send_message(1, "Balance: 1.5", parse_mode="MarkdownV2")
+    with pytest.raises(BadRequest, match="Can't parse entities"):
+        await bot.send_message(1, "<b>unclosed", parse_mode="HTML")
+
+
+async def test_caption_limit(bot: Bot, tg: FakeTelegram) -> None:
+    tg.user(1)
+    with pytest.raises(BadRequest, match="Message caption is too long"):
+        await bot.send_photo(1, make_jpeg(64, 64), caption="x" * 1025)
+    await bot.send_photo(1, make_jpeg(64, 64), caption="x" * 1024)
+
+
+@pytest.mark.parametrize("data", ["x" * 65, "", "é" * 33])  # bytes count, not characters
+async def test_callback_data_must_be_1_to_64_bytes(bot: Bot, tg: FakeTelegram, data: str) -> None:
+    tg.user(1)
+    with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
+        await bot.send_message(1, "Choose", reply_markup=keyboard(("Go", data)))
+    assert tg.messages(1) == []
+
+
+async def test_callback_data_of_64_bytes_is_fine(bot: Bot, tg: FakeTelegram) -> None:
+    tg.user(1)
+    await bot.send_message(1, "Choose", reply_markup=keyboard(("Go", "é" * 32)))
+    assert tg.messages(1)[0].buttons() == [("Go", "é" * 32)]
+
+
+async def test_edits_update_the_message_and_refuse_no_ops(bot: Bot, tg: FakeTelegram) -> None:
+    tg.user(1)
+    markup = keyboard(("Cancel", "cancel"))
+    sent = await bot.send_message(1, "Queued", reply_markup=markup)
+    await bot.edit_message_text("Processing", 1, sent.message_id, reply_markup=markup)
+    with pytest.raises(BadRequest) as refused:
+        await bot.edit_message_text("Processing", 1, sent.message_id, reply_markup=markup)
+    assert str(refused.value) == NOT_MODIFIED.removeprefix("Bad Request: ").capitalize()
+    # Leaving out reply_markup removes the keyboard: not a no-op.
+    done = await bot.edit_message_text("Processing", 1, sent.message_id)
+    assert done.reply_markup is None
+    message = tg.messages(1)[0]
+    assert (message.text, message.edits, message.reply_markup) == (
+        "Processing",
+        ["Processing", "Processing"],
+        None,
+    )
+    with pytest.raises(BadRequest, match="Message to edit not found"):
+        await bot.edit_message_text("Hello?", 1, 999)
+    await bot.edit_message_reply_markup(1, sent.message_id, reply_markup=markup)
+    assert tg.messages(1)[0].reply_markup == markup.to_dict()
+    with pytest.raises(BadRequest, match="Message is not modified"):
+        await bot.edit_message_reply_markup(1, sent.message_id, reply_markup=markup)
+
+
+async def test_caption_edits(bot: Bot, tg: FakeTelegram) -> None:
+    tg.user(1)
+    photo = await bot.send_photo(1, make_jpeg(64, 64), caption="Result")
+    edited = await bot.edit_message_caption(1, photo.message_id, caption="Result (v2)")
+    assert edited.caption == tg.messages(1)[0].caption == "Result (v2)"
+    with pytest.raises(BadRequest, match="There is no text in the message to edit"):
+        await bot.edit_message_text("text", 1, photo.message_id)
+
+
+async def test_delete_message(bot: Bot, tg: FakeTelegram) -> None:
+    ann = tg.user(1)
+    sent = await bot.send_message(1, "Temporary")
+    user_message_id = await ann.send_text("hello")
+    assert await bot.delete_message(1, sent.message_id)
+    assert await bot.delete_message(1, user_message_id)  # bots may delete incoming ones
+    assert tg.messages(1)[0].deleted
+    with pytest.raises(BadRequest, match="Message to delete not found"):
+        await bot.delete_message(1, sent.message_id)
+
+
+async def test_blocked_user_refuses_every_send(bot: Bot, tg: FakeTelegram) -> None:
+    ann = tg.user(1)
+    tg.block_bot(1)
+    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+        await bot.send_message(1, "Your video is ready")
+    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+        await bot.send_chat_action(1, "typing")
+    (update,) = await poll(bot)
+    assert update.my_chat_member.new_chat_member.status == "kicked"
+    await ann.send_text("/start")  # restarting the bot unblocks it
+    await bot.send_message(1, "Welcome back")
+
+
+async def test_rate_limit_knob(bot: Bot, tg: FakeTelegram) -> None:
+    tg.user(1)
+    tg.rate_limit(2, retry_after=3)
+    await bot.send_chat_action(1, "typing")  # chat actions are not counted
+    for _ in range(2):
+        with pytest.raises(RetryAfter) as limited:
+            await bot.send_message(1, "hi")
+        assert limited.value.retry_after == dtm.timedelta(seconds=3)
+    await bot.send_message(1, "hi")
+    assert [m.text for m in tg.messages(1)] == ["hi"]
+
+
+async def test_injected_failure(bot: Bot, tg: FakeTelegram) -> None:
+    tg.user(1)
+    tg.fail_next("sendMessage", TelegramApiError(502, "Bad Gateway"))
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await bot.send_message(1, "hi")
+    await bot.send_message(1, "hi")
+
+
+# --- Files
+
+
+async def test_declared_25_mb_file_refuses_get_file(bot: Bot, tg: FakeTelegram) -> None:
+    big = tg.add_file(b"tiny", file_size=25 * MB)
+    assert big.file_size == 25 * MB
+    assert tg.file_content(big.file_id) == b"tiny"  # nothing of 25 MB was allocated
+    with pytest.raises(BadRequest, match="File is too big"):
+        await bot.get_file(big.file_id)
+    with pytest.raises(BadRequest, match="Invalid file_id"):
+        await bot.get_file("no-such-file")
+
+
+async def test_small_file_downloads_its_bytes(bot: Bot, tg: FakeTelegram) -> None:
+    small = tg.add_file(b"hello, file")
+    file = await bot.get_file(small.file_id)
+    assert (file.file_id, file.file_size) == (small.file_id, 11)
+    assert bytes(await file.download_as_bytearray()) == b"hello, file"
+
+
+async def test_uploaded_photo_round_trips(bot: Bot, tg: FakeTelegram) -> None:
+    tg.user(1)
+    jpeg = make_jpeg(640, 480)
+    message = await bot.send_photo(1, jpeg, caption="Your result")
+    largest = message.photo[-1]
+    assert (largest.width, largest.height, largest.file_size) == (640, 480, len(jpeg))
+    assert [size.width for size in message.photo] == [90, 320, 640]
+    assert tg.file_content(largest.file_id) == jpeg
+    downloaded = await (await bot.get_file(largest.file_id)).download_as_bytearray()
+    assert bytes(downloaded) == jpeg
+    sent = tg.messages(1)[0]
+    assert (sent.method, sent.caption, sent.file_id) == (
+        "sendPhoto",
+        "Your result",
+        largest.file_id,
+    )
+    again = await bot.send_photo(1, largest.file_id)  # resending by file_id keeps the file
+    assert again.photo[-1].file_id == largest.file_id == tg.messages(1)[1].file_id
+    with pytest.raises(BadRequest, match="(?i)can't use file of type photo as document"):
+        await bot.send_document(1, largest.file_id)
+
+
+async def test_video_document_and_url_sends(bot: Bot, tg: FakeTelegram) -> None:
+    tg.user(1)
+    video = await bot.send_video(1, b"mp4 bytes", duration=5, width=720, height=1280)
+    assert (video.video.width, video.video.duration) == (720, dtm.timedelta(seconds=5))
+    assert tg.file_content(tg.messages(1)[0].file_id or "") == b"mp4 bytes"
+    document = await bot.send_document(1, b"%PDF", filename="report.pdf")
+    assert (document.document.file_name, document.document.mime_type) == (
+        "report.pdf",
+        "application/pdf",
+    )
+    # Sent by URL, Telegram downloads the file itself: here, from the fake's own file URL.
+    source = tg.add_file(b"from a url")
+    path = (await bot.get_file(source.file_id)).file_path or ""
+    by_url = await bot.send_document(1, path)
+    assert tg.file_content(by_url.document.file_id) == b"from a url"
+    with pytest.raises(BadRequest, match="Wrong file identifier/http url specified"):
+        await bot.send_video(1, "not-a-file-id")
+
+
+async def test_media_group(bot: Bot, tg: FakeTelegram) -> None:
+    tg.user(1)
+    first, second = make_jpeg(64, 64, "red"), make_jpeg(64, 64, "blue")
+    messages = await bot.send_media_group(
+        1, [InputMediaPhoto(first, caption="1"), InputMediaPhoto(second)]
+    )
+    assert len({m.media_group_id for m in messages}) == 1
+    assert [tg.file_content(m.photo[-1].file_id) for m in messages] == [first, second]
+
+
+async def test_upload_over_50_mb_is_413(bot: Bot, tg: FakeTelegram) -> None:
+    tg.user(1)
+    with pytest.raises(NetworkError, match="Request Entity Too Large") as refused:
+        await bot.send_document(1, bytes(50 * MB + 1), filename="huge.mp4")
+    assert not isinstance(refused.value, BadRequest)
+    assert tg.messages(1) == []
+
+
+async def test_photo_upload_over_10_mb_is_refused(bot: Bot, tg: FakeTelegram) -> None:
+    tg.user(1)
+    with pytest.raises(BadRequest):
+        await bot.send_photo(1, bytes(10 * MB + 1))
+    assert tg.messages(1) == []
+
+
+# --- What users send
+
+
+async def test_user_media_matches_ptb_filters(bot: Bot, tg: FakeTelegram) -> None:
+    ann = tg.user(1, first_name="Ann", language_code="de")
+    photo = await ann.send_photo(file_size=25 * MB, caption="me")
+    await ann.send_voice(b"ogg", duration=7)
+    await ann.send_audio(b"mp3", duration=12)
+    await ann.send_document(make_jpeg(32, 32), file_name="face.jpg", mime_type="image/jpeg")
+    await ann.send_document(b"%PDF", file_name="a.pdf", mime_type="application/pdf")
+    await ann.send_sticker()
+    await ann.send_text("just words")
+    updates = await poll(bot)
+    checks = [
+        filters.PHOTO,
+        filters.VOICE,
+        filters.AUDIO,
+        filters.Document.IMAGE,
+        filters.Document.MimeType("application/pdf"),
+        filters.Sticker.ALL,
+        filters.TEXT & ~filters.COMMAND,
+    ]
+    assert [bool(check.check_update(u)) for check, u in zip(checks, updates, strict=True)] == [
+        True
+    ] * len(checks)
+    first = updates[0].message
+    assert (first.from_user.first_name, first.from_user.language_code) == ("Ann", "de")
+    assert first.caption == "me"
+    assert 2 <= len(first.photo) <= 3
+    assert (first.photo[-1].file_id, first.photo[-1].file_size) == (photo.file_id, 25 * MB)
+    assert updates[1].message.voice.duration == dtm.timedelta(seconds=7)
+    assert [u.message.message_id for u in updates] == list(range(1, 8))
+    with pytest.raises(BadRequest, match="File is too big"):
+        await bot.get_file(photo.file_id)
+
+
+async def test_press_sends_a_callback_query(bot: Bot, tg: FakeTelegram) -> None:
+    ann = tg.user(1)
+    markup = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton("✅ Yes", callback_data="confirm:yes")],
+            [InlineKeyboardButton("No", callback_data="confirm:no")],
+            [InlineKeyboardButton("Help", url="https://example.com/help")],
+        ]
+    )
+    await bot.send_message(1, "Sure?", reply_markup=markup)
+    message = await ann.next_message()
+    assert message.buttons() == [
+        ("✅ Yes", "confirm:yes"),
+        ("No", "confirm:no"),
+        ("Help", "https://example.com/help"),
+    ]
+    by_text = await ann.press(message, "Yes")  # contained in "✅ Yes"
+    by_data = await ann.press(message, "confirm:no")
+    forged = await ann.press_data(message, "confirm:maybe")
+    with pytest.raises(ValueError, match="sends no callback query"):
+        await ann.press(message, "Help")
+    with pytest.raises(LookupError, match="matches no button"):
+        await ann.press(message, "Later")
+    updates = await poll(bot)
+    queries = [u.callback_query for u in updates]
+    assert [q.id for q in queries] == [by_text, by_data, forged]
+    assert [q.data for q in queries] == ["confirm:yes", "confirm:no", "confirm:maybe"]
+    assert queries[0].message.message_id == message.message_id
+    assert queries[0].from_user.id == 1
+
+    async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Never called: only the handler's pattern is under test."""
+
+    handler = CallbackQueryHandler(ignore, pattern=r"^confirm:(yes|no)$")
+    assert [bool(handler.check_update(u)) for u in updates] == [True, True, False]
+
+    with pytest.raises(BadRequest):
+        await bot.answer_callback_query(by_text, "x" * 201)
+    await bot.answer_callback_query(by_text, "Confirmed")
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await bot.answer_callback_query(by_text)
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await bot.answer_callback_query("12345")
+    assert ann.callback_answers() == [{"callback_query_id": by_text, "text": "Confirmed"}]
+
+
+async def test_next_message_and_wait_for_text(bot: Bot, tg: FakeTelegram) -> None:
+    ann = tg.user(1)
+    for text in ("first", "second", "third"):
+        await bot.send_message(1, text)
+    assert (await ann.next_message()).text == "first"
+    assert (await ann.wait_for_text("thi")).text == "third"  # skips "second"
+    with pytest.raises(TimeoutError, match="third"):  # the history is in the message
+        await ann.next_message(timeout=0.05)
+    late = asyncio.create_task(ann.next_message())
+    await bot.send_message(1, "fourth")
+    assert (await asyncio.wait_for(late, 5)).text == "fourth"
+
+
+async def test_wait_until_explains_what_it_waited_for(tg: FakeTelegram) -> None:
+    tg.user(1)
+    with pytest.raises(TimeoutError, match=r"len\(tg.messages\(1\)\) == 1"):
+        await tg.wait_until(lambda: len(tg.messages(1)) == 1, timeout=0.05)
+
+
+async def test_commands_are_stored(bot: Bot, tg: FakeTelegram) -> None:
+    await bot.set_my_commands([BotCommand("start", "Start"), BotCommand("balance", "Balance")])
+    assert tg.commands == [
+        {"command": "start", "description": "Start"},
+        {"command": "balance", "description": "Balance"},
+    ]
+    assert [c.command for c in await bot.get_my_commands()] == ["start", "balance"]
+    with pytest.raises(BadRequest, match="(?i)bot_command_invalid"):
+        await bot.set_my_commands([BotCommand("Start", "Start")])
+
+
+async def test_stars_payment_flow(bot: Bot, tg: FakeTelegram) -> None:
+    ann = tg.user(1)
+    await bot.send_invoice(
+        1, "100 credits", "A pack of credits", "pack:100", "XTR", [LabeledPrice("Pack", 50)]
+    )
+    invoice = await ann.next_message()
+    assert (invoice.method, invoice.params["payload"]) == ("sendInvoice", "pack:100")
+    assert invoice.buttons() == [("Pay ⭐️50", "")]
+    query_id = await ann.send_pre_checkout_query(invoice)
+    (update,) = await poll(bot)
+    assert update.pre_checkout_query.invoice_payload == "pack:100"
+    assert await bot.answer_pre_checkout_query(query_id, ok=True)
+    assert tg.pre_checkout_answers[query_id]["ok"] is True
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await bot.answer_pre_checkout_query(query_id, ok=True)
+    charge_id = await ann.send_successful_payment(invoice)
+    (paid,) = await poll(bot)
+    assert paid.message.successful_payment.telegram_payment_charge_id == charge_id
+    assert await bot.refund_star_payment(1, charge_id)
+    with pytest.raises(BadRequest, match="(?i)charge_already_refunded"):
+        await bot.refund_star_payment(1, charge_id)
+    assert tg.refunds == [(1, charge_id)]
+
+
+# --- The real Application
+
+
+async def test_application_long_polls_the_fake(tg: FakeTelegram) -> None:
+    ann = tg.user(1)
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message
+        await update.effective_message.reply_text(f"Hello {' '.join(context.args or [])}")
+
+    application = (
+        ApplicationBuilder()
+        .token(tg.token)
+        .base_url(f"{tg.root_url}/bot")
+        .base_file_url(f"{tg.root_url}/file/bot")
+        .build()
+    )
+    application.add_handler(CommandHandler("start", start))
+    async with application:
+        assert application.updater
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        await application.start()
+        await ann.send_text("/start ref_abc")
+        reply = await ann.next_message()
+        await application.updater.stop()
+        await application.stop()
+    assert reply.text == "Hello ref_abc"
+    assert tg.pending_updates == 0  # the Updater confirmed what it fetched
