@@ -65,8 +65,9 @@ async def on_startup(application: CastbotApplication) -> None:
     settings: Settings = application.bot_data["settings"]
     db = await Database.open(settings.database_path)
     ledger = LedgerRepository(db)
+    jobs = JobsRepository(db)
     engine = JobEngine(
-        JobsRepository(db),
+        jobs,
         AssetCache(db),
         build_provider(settings),
         Courier(application.bot),
@@ -74,7 +75,12 @@ async def on_startup(application: CastbotApplication) -> None:
         poll_interval=settings.zencreator_poll_interval,
     )
     application.bot_data[SERVICES_KEY] = Services(
-        settings=settings, db=db, users=UsersRepository(db), ledger=ledger, engine=engine
+        settings=settings,
+        db=db,
+        users=UsersRepository(db),
+        ledger=ledger,
+        jobs=jobs,
+        engine=engine,
     )
     await application.bot.set_my_commands(
         [BotCommand(command, description) for command, description in texts.COMMANDS]

@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from storage.db import Database
+from storage.jobs import JobsRepository
 from storage.users import LedgerRepository, User, UsersRepository
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ class Services:
     db: Database
     users: UsersRepository
     ledger: LedgerRepository
+    jobs: JobsRepository
     engine: JobEngine
 
 

@@ -165,7 +165,9 @@ class JobEngine:
     async def _drive(self, job_id: str) -> None:
         try:
             job = await self._jobs.get(job_id)
-            while job is not None and job.state in STEPS:
+            # Checking the flag, not only cancelling, matters: wait_for in _pause can swallow
+            # a cancellation that arrives together with the stop event.
+            while job is not None and job.state in STEPS and not self._stopping.is_set():
                 if not await self._jobs.claim(job.id, self._worker, self._lease_seconds):
                     return
                 job = await STEPS[job.state](self, job)

@@ -23,11 +23,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from providers.errors import NotFoundError
 from providers.models import Generation, GenerationResult, GenerationStatus, MediaKind, Output
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ def _spec(tool: str) -> _ToolSpec:
 def _tool_of(generation_id: str) -> str:
     """The tool encoded in an id made by `start`, so a restarted instance still knows it."""
     if not generation_id.startswith(GENERATION_PREFIX):
-        raise ValueError(f"not a mock generation id: {generation_id!r}")
+        raise NotFoundError(404, "not_found", f"not a mock generation id: {generation_id!r}")
     parts = generation_id.split("-", 2)
     return parts[2] if len(parts) == 3 else ""
 
@@ -108,16 +109,19 @@ def _output_url(generation_id: str, kind: MediaKind) -> str:
 
 def _generation_of(url: str) -> str:
     if not url.startswith(URL_PREFIX) or "/" not in url[len(URL_PREFIX) :]:
-        raise ValueError(f"not a mock download URL: {url!r}")
+        raise NotFoundError(404, "not_found", f"not a mock download URL: {url!r}")
     generation_id = url[len(URL_PREFIX) :].rsplit("/", 1)[0]
     _tool_of(generation_id)  # validates the id
     return generation_id
 
 
+PLACEHOLDER_VIDEO = Path(__file__).parent / "assets" / "placeholder.mp4"
+
+
 @cache
 def placeholder_video() -> bytes:
     """The shipped 2 s 320x320 H.264/AAC MP4 card; read once, no ffmpeg at runtime."""
-    return resources.files("providers").joinpath("assets/placeholder.mp4").read_bytes()
+    return PLACEHOLDER_VIDEO.read_bytes()
 
 
 class MockProvider:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
-from importlib import resources
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from providers.errors import NotFoundError
 from providers.mock import MOCK_BALANCE, MockProvider
 from providers.models import GenerationStatus, MediaKind
 
@@ -45,7 +46,8 @@ async def download_output(provider: MockProvider, generation_id: str) -> bytes:
 
 
 def placeholder_mp4() -> bytes:
-    return resources.files("providers").joinpath("assets/placeholder.mp4").read_bytes()
+    """The shipped file, read independently of the provider's own cached copy."""
+    return (Path(__file__).parent.parent / "providers" / "assets" / "placeholder.mp4").read_bytes()
 
 
 async def test_faceswap_goes_queued_processing_succeeded_as_time_passes() -> None:
@@ -165,9 +167,9 @@ async def test_a_restarted_provider_finishes_generations_of_the_previous_one() -
 
 async def test_foreign_ids_and_urls_are_rejected() -> None:
     provider = MockProvider()
-    with pytest.raises(ValueError):
+    with pytest.raises(NotFoundError):
         await provider.status("gen_123")
-    with pytest.raises(ValueError):
+    with pytest.raises(NotFoundError):
         await provider.download("https://cdn.example.com/output.png")
 
 
