@@ -12,14 +12,13 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import texts
 from bot.courier import Courier, OutputTooLarge
 from bot.pricing import partial_refund
-from bot.tools import TOOLS, JobSpec, Tool
+from bot.tools import TOOLS, FileInput, JobSpec, Tool
 from providers.base import GenerationProvider
 from providers.errors import (
     APIConnectionError,
@@ -33,9 +32,9 @@ from storage.jobs import Job, JobsRepository, JobState
 
 log = logging.getLogger(__name__)
 
-# Errors worth waiting out: the next poll may well succeed.
+# Errors worth waiting out: the next attempt may well succeed.
 TRANSIENT_PROVIDER_ERRORS = (APIConnectionError, InternalServerError, RateLimitError)
-TRANSIENT_TELEGRAM_ERRORS = (NetworkError, RetryAfter)
+TRANSIENT_ERRORS = (*TRANSIENT_PROVIDER_ERRORS, NetworkError, RetryAfter)
 
 
 class JobFailure(Exception):
@@ -182,20 +181,21 @@ class JobEngine:
     async def _submit(self, job: Job) -> Job:
         """Upload the inputs (once per file) and start the generation, idempotently."""
         tool = TOOLS[job.tool]
-        if job.status_message_id is None:
-            text = texts.job_queued(tool.title)
-            message_id = await self._courier.post(job.chat_id, text)
-            job = await self._jobs.record(job.id, status_message_id=message_id, status_text=text)
         spec = JobSpec.model_validate(job.spec)
         try:
+            if job.status_message_id is None:
+                text = texts.job_queued(tool.title)
+                message_id = await self._courier.post(job.chat_id, text)
+                job = await self._jobs.record(
+                    job.id, status_message_id=message_id, status_text=text
+                )
             assets = {file.field: await self._asset_id(file) for file in spec.files}
             provider_input = spec.provider_input(tool, assets)
             generation = await self._provider.start(tool.name, provider_input, job.id)
-        except TRANSIENT_PROVIDER_ERRORS + TRANSIENT_TELEGRAM_ERRORS as err:
-            log.warning("job %s: submission will be retried: %r", job.id, err)
-            await self._pause(self._poll_interval)
-            return job
-        except (ProviderError, BadRequest) as err:
+        except TRANSIENT_ERRORS as err:
+            give_up_at = datetime.fromisoformat(job.created_at) + tool.deadline
+            return await self._retry_later(job, err, give_up_at)
+        except (ProviderError, BadRequest, Forbidden) as err:
             return await self._fail(job, failure_of(err))
         now = datetime.now(UTC)
         return await self._jobs.record(
@@ -206,7 +206,7 @@ class JobEngine:
             deadline_at=(now + tool.deadline).isoformat(),
         )
 
-    async def _asset_id(self, file: Any) -> str:
+    async def _asset_id(self, file: FileInput) -> str:
         cached = await self._assets.get(self._provider.name, file.file_unique_id)
         if cached:
             return cached
@@ -214,6 +214,15 @@ class JobEngine:
         asset_id = await self._provider.upload(data, file.kind, file.filename)
         await self._assets.put(self._provider.name, file.file_unique_id, asset_id)
         return asset_id
+
+    async def _retry_later(self, job: Job, err: Exception, give_up_at: datetime) -> Job:
+        """Wait out a passing error, unless the job has run out of time."""
+        if datetime.now(UTC) > give_up_at:
+            log.error("job %s: still failing at its deadline: %r", job.id, err)
+            return await self._fail(job, JobFailure(None))
+        log.warning("job %s: will retry %s: %r", job.id, job.state, err)
+        await self._pause(self._poll_interval)
+        return job
 
     async def _poll(self, job: Job) -> Job:
         """Ask the provider once; on a terminal status, record the outcome."""
@@ -226,9 +235,7 @@ class JobEngine:
             if generation.status.is_terminal and generation.status is not GenerationStatus.FAILED:
                 result = await self._provider.result(job.generation_id)
         except TRANSIENT_PROVIDER_ERRORS as err:
-            log.warning("job %s: status unknown for now: %r", job.id, err)
-            await self._pause(self._poll_interval)
-            return job
+            return await self._retry_later(job, err, datetime.fromisoformat(job.deadline_at))
         except ProviderError as err:
             return await self._fail(job, failure_of(err))
         if generation.status is GenerationStatus.FAILED:
@@ -237,11 +244,8 @@ class JobEngine:
             outputs = [url for output in result.outputs if (url := output.fetch_url)]
             if not outputs:
                 return await self._fail(job, JobFailure(provider_reason(generation.error)))
-            state = (
-                JobState.PARTIAL
-                if generation.status is GenerationStatus.PARTIAL
-                else (JobState.SUCCEEDED)
-            )
+            partial = generation.status is GenerationStatus.PARTIAL
+            state = JobState.PARTIAL if partial else JobState.SUCCEEDED
             return await self._jobs.record(
                 job.id, state=state, outputs=outputs, error=provider_reason(generation.error)
             )
@@ -264,10 +268,9 @@ class JobEngine:
                 sent += await self._courier.deliver(
                     job.chat_id, tool.output, data, f"{tool.name}-{job.id[:8]}-{index}"
                 )
-        except TRANSIENT_PROVIDER_ERRORS + TRANSIENT_TELEGRAM_ERRORS as err:
-            log.warning("job %s: delivery will be retried: %r", job.id, err)
-            await self._pause(self._poll_interval)
-            return job
+        except TRANSIENT_ERRORS as err:
+            assert job.deadline_at
+            return await self._retry_later(job, err, datetime.fromisoformat(job.deadline_at))
         except (ProviderError, OutputTooLarge) as err:
             return await self._fail(job, failure_of(err))
         except Forbidden:
@@ -301,12 +304,7 @@ class JobEngine:
 
     async def _fail(self, job: Job, failure: JobFailure) -> Job:
         log.info("job %s failed: %s", job.id, failure)
-        return await self._jobs.record(
-            job.id,
-            state=JobState.FAILED,
-            error=failure.reason,
-            error_user_facing=failure.reason is not None,
-        )
+        return await self._jobs.record(job.id, state=JobState.FAILED, error=failure.reason)
 
     async def _show(self, job: Job, text: str) -> Job:
         """Edit the job's status message, skipping edits that would change nothing."""
@@ -347,4 +345,6 @@ def failure_of(err: Exception) -> JobFailure:
         return JobFailure(texts.RESULT_TOO_LARGE)
     if isinstance(err, BadRequest):
         return JobFailure(texts.INPUT_FILE_UNAVAILABLE)
+    if isinstance(err, Forbidden):
+        log.info("the user blocked the bot; the job is dropped and refunded")
     return JobFailure(None)

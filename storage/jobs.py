@@ -48,7 +48,6 @@ STEP_COLUMNS = frozenset(
         "status_text",
         "outputs",
         "error",
-        "error_user_facing",
         "delivered_message_ids",
         "submitted_at",
         "deadline_at",
@@ -70,7 +69,7 @@ class Job(BaseModel):
     status_text: str | None = None
     outputs: list[str] = Field(default_factory=list)
     error: str | None = None
-    error_user_facing: bool = False
+    """Why it failed, in words safe to show the user; None for a generic reason."""
     refunded: int = 0
     delivered_message_ids: list[int] = Field(default_factory=list)
     created_at: str

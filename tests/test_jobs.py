@@ -170,3 +170,19 @@ async def test_both_flows_run_on_the_offline_mock_provider(
     video = next(m for m in ann.messages() if m.method == "sendVideo")
     assert telegram.file_content(video.file_id or "")[4:8] == b"ftyp"
     assert await bot.services.ledger.balance(101) == 20 - 1 - 9
+
+
+async def test_a_provider_down_until_the_deadline_fails_the_job_and_refunds(
+    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+) -> None:
+    zencreator.fail_next("POST /generations", 503, times=10_000)
+    ann = telegram.user(101)
+    await bot.services.users.ensure(101, "Ann", None, welcome_credits=10)
+    job_id = await order_faceswap(bot, telegram, 101)
+    await zencreator.wait_until(lambda: len(zencreator.starts) >= 4)
+    long_ago = (datetime.now(UTC) - FACESWAP.deadline - timedelta(seconds=1)).isoformat()
+    async with bot.services.db.transaction() as tx:
+        await tx.execute("UPDATE jobs SET created_at = ? WHERE id = ?", (long_ago, job_id))
+    failure = await ann.wait_for_text("Sorry, your face swap failed")
+    assert "temporary problem" in (failure.text or "")
+    assert await bot.services.ledger.balance(101) == 10

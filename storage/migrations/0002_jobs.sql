@@ -17,8 +17,7 @@ CREATE TABLE jobs (
     status_message_id INTEGER,
     status_text TEXT,
     outputs TEXT,                        -- JSON list of output URLs
-    error TEXT,
-    error_user_facing INTEGER NOT NULL DEFAULT 0,
+    error TEXT,                          -- why it failed, safe to show the user
     refunded INTEGER NOT NULL DEFAULT 0,
     delivered_message_ids TEXT,          -- JSON list
     created_at TEXT NOT NULL,
