@@ -179,7 +179,7 @@ async def test_a_provider_down_until_the_deadline_fails_the_job_and_refunds(
     ann = telegram.user(101)
     await bot.services.users.ensure(101, "Ann", None, welcome_credits=10)
     job_id = await order_faceswap(bot, telegram, 101)
-    await zencreator.wait_until(lambda: len(zencreator.starts) >= 4)
+    await zencreator.wait_until(lambda: len(zencreator.requests_for("POST /generations")) >= 4)
     long_ago = (datetime.now(UTC) - FACESWAP.deadline - timedelta(seconds=1)).isoformat()
     async with bot.services.db.transaction() as tx:
         await tx.execute("UPDATE jobs SET created_at = ? WHERE id = ?", (long_ago, job_id))
