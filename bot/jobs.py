@@ -163,15 +163,17 @@ class JobEngine:
 
     async def _drive(self, job_id: str) -> None:
         try:
-            job = await self._jobs.get(job_id)
+            # The row is read afresh before every step: it, not this task, is the truth.
             # Checking the flag, not only cancelling, matters: wait_for in _pause can swallow
             # a cancellation that arrives together with the stop event.
-            while job is not None and job.state in STEPS and not self._stopping.is_set():
-                if not await self._jobs.claim(job.id, self._worker, self._lease_seconds):
+            while not self._stopping.is_set():
+                job = await self._jobs.get(job_id)
+                if job is None or job.state not in STEPS:
+                    break
+                if not await self._jobs.claim(job_id, self._worker, self._lease_seconds):
                     return
-                job = await STEPS[job.state](self, job)
-            if job is not None:
-                await self._jobs.release(job.id, self._worker)
+                await STEPS[job.state](self, job)
+            await self._jobs.release(job_id, self._worker)
         except asyncio.CancelledError:
             raise
         except Exception:
