@@ -21,10 +21,15 @@ def faceswap_price(multiplier: float) -> int:
     return to_bot_credits(FACESWAP_PROVIDER_CREDITS, multiplier)
 
 
+def started_seconds(audio_seconds: float) -> int:
+    """The seconds a lipsync is billed for: every started second counts."""
+    return max(1, math.ceil(audio_seconds))
+
+
 def lipsync_price(audio_seconds: float, multiplier: float) -> int:
     """3 provider credits per started second of audio."""
-    started_seconds = max(1, math.ceil(audio_seconds))
-    return to_bot_credits(LIPSYNC_PROVIDER_CREDITS_PER_SECOND * started_seconds, multiplier)
+    seconds = started_seconds(audio_seconds)
+    return to_bot_credits(LIPSYNC_PROVIDER_CREDITS_PER_SECOND * seconds, multiplier)
 
 
 def partial_refund(price: int, delivered: int, expected: int) -> int:

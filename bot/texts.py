@@ -222,10 +222,10 @@ def audio_too_long(seconds: float, limit: int) -> str:
     )
 
 
-def lipsync_quote(seconds: float, price: int, balance: int) -> str:
+def lipsync_quote(started_seconds: int, price: int, balance: int) -> str:
     return (
-        f"Lipsync of {seconds:.0f} s costs {credits(price)}. Your balance: {credits(balance)}.\n"
-        "Start?"
+        f"Lipsync of {started_seconds} s of audio costs {credits(price)}. "
+        f"Your balance: {credits(balance)}.\nStart?"
     )
 
 

@@ -7,7 +7,7 @@ from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, fi
 
 from bot import texts
 from bot.context import BotContext
-from bot.pricing import LIPSYNC_MAX_SECONDS, lipsync_price
+from bot.pricing import LIPSYNC_MAX_SECONDS, lipsync_price, started_seconds
 from bot.tools import LIPSYNC, JobSpec
 from handlers.conversation import build_flow
 from handlers.media import (
@@ -94,7 +94,7 @@ async def audio(update: Update, context: BotContext) -> int:
         LIPSYNC,
         spec,
         price,
-        texts.lipsync_quote(received.duration, price, balance),
+        texts.lipsync_quote(started_seconds(received.duration), price, balance),
     )
     return ConversationHandler.END
 

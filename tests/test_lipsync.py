@@ -86,7 +86,7 @@ async def test_audio_sent_as_a_file_is_measured(
     await reach_audio_step(ann)
     await ann.send_document(wav(2.5), file_name="hello.wav", mime_type="audio/wav")
     quote = await ann.next_message()
-    assert quote.text == texts.lipsync_quote(2.5, 9, 20)
+    assert quote.text == texts.lipsync_quote(3, 9, 20)
     await ann.send_text("/lipsync")
     await ann.wait_for_text("Step 1 of 2")
     await ann.send_photo(PORTRAIT)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.pricing import faceswap_price, lipsync_price, partial_refund, to_bot_credits
+from bot.pricing import (
+    faceswap_price,
+    lipsync_price,
+    partial_refund,
+    started_seconds,
+    to_bot_credits,
+)
 
 
 def test_faceswap_costs_one_provider_credit() -> None:
@@ -35,3 +41,8 @@ def test_partial_refund_returns_the_missing_share(
     price: int, delivered: int, expected: int, refund: int
 ) -> None:
     assert partial_refund(price, delivered, expected) == refund
+
+
+@pytest.mark.parametrize(("seconds", "billed"), [(0.2, 1), (1, 1), (2.5, 3), (35, 35)])
+def test_every_started_second_is_billed(seconds: float, billed: int) -> None:
+    assert started_seconds(seconds) == billed
