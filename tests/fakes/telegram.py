@@ -22,7 +22,6 @@ body, a long poll, or a URL download, so state changes are atomic between awaits
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import inspect
 import io
@@ -39,6 +38,8 @@ from typing import Any, Self
 import aiohttp
 from aiohttp import web
 from PIL import Image
+
+from tests.fakes.changes import Changes
 
 JSON = dict[str, Any]
 MB = 1024 * 1024
@@ -846,7 +847,7 @@ class FakeUser:
     async def next_message(self, timeout: float = 5.0) -> SentMessage:
         """The next message from the bot this user has not yet taken with next_message."""
         chat = self._tg._chat(self.id)
-        arrived = await self._tg._wait(lambda: len(chat.sent) > self._cursor, timeout)
+        arrived = await self._tg._changes.wait_for(lambda: len(chat.sent) > self._cursor, timeout)
         if not arrived:
             raise TimeoutError(
                 f"{self!r} got no new message from the bot within {timeout}s"
@@ -868,7 +869,7 @@ class FakeUser:
                     return True
             return False
 
-        if not await self._tg._wait(match, timeout):
+        if not await self._tg._changes.wait_for(match, timeout):
             raise TimeoutError(
                 f"{self!r} got no message containing {fragment!r} within {timeout}s.\n"
                 f"{self._tg._history(self.id)}"
@@ -931,7 +932,7 @@ class FakeTelegram:
         self._retry_after = 1
         self._failures: dict[str, list[TelegramApiError]] = {}
 
-        self._changed = asyncio.Event()  # replaced on every change; waiters re-check then
+        self._changes = Changes()  # tests wait on these, never sleep
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -986,7 +987,7 @@ class FakeTelegram:
         tb: TracebackType | None,
     ) -> None:
         self._closing = True  # long polls still waiting answer [] at once
-        self._notify()
+        self._changes.notify()
         if self._session is not None:
             await self._session.close()
         if self._runner is not None:
@@ -1054,7 +1055,7 @@ class FakeTelegram:
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until predicate() holds; it is re-checked whenever the fake handles a request."""
-        if not await self._wait(predicate, timeout):
+        if not await self._changes.wait_for(predicate, timeout):
             try:
                 source = inspect.getsource(predicate).strip()
             except (OSError, TypeError):
@@ -1062,23 +1063,6 @@ class FakeTelegram:
             raise TimeoutError(f"still false after {timeout}s: {source}\n{self._history(None)}")
 
     # --- Internal state helpers
-
-    def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def _wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not predicate():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            try:
-                await asyncio.wait_for(self._changed.wait(), remaining)
-            except TimeoutError:
-                return predicate()
-        return True
 
     def _history(self, chat_id: int | None) -> str:
         """What happened lately, for timeout messages."""
@@ -1159,7 +1143,7 @@ class FakeTelegram:
         update_id = self._next_update_id
         self._next_update_id += 1
         self._updates.append({"update_id": update_id, **body})
-        self._notify()
+        self._changes.notify()
         return update_id
 
     def _track_payments(self, body: JSON) -> None:
@@ -1248,7 +1232,7 @@ class FakeTelegram:
             self.requests.append((method, {}))
             return self._refuse(method, error)
         self.requests.append((method, params))
-        self._notify()  # a request arrived: wait_until may be waiting for just that
+        self._changes.notify()  # a request arrived: wait_until may be waiting for just that
         try:
             if handler is None:
                 raise TelegramApiError(404, "Not Found")
@@ -1264,12 +1248,12 @@ class FakeTelegram:
             bug = TelegramApiError(500, "Internal Server Error: the fake Telegram has a bug")
             return self._refuse(method, bug)
         finally:
-            self._notify()
+            self._changes.notify()
         return _reply({"ok": True, "result": result})
 
     def _refuse(self, method: str, error: TelegramApiError) -> web.Response:
         self.refusals.append((method, error.status, error.description))
-        self._notify()
+        self._changes.notify()
         return _reply(error.envelope(), error.status)
 
     def _check_injected_failures(self, method: str) -> None:
@@ -1313,7 +1297,7 @@ class FakeTelegram:
                 self._updates = self._updates[offset:]
         self._poll_generation += 1
         generation = self._poll_generation
-        await self._wait(
+        await self._changes.wait_for(
             lambda: bool(self._updates) or self._closing or self._poll_generation != generation,
             timeout,
         )

@@ -63,7 +63,6 @@ changes are atomic between awaits.
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 import inspect
 import io
@@ -82,6 +81,8 @@ from typing import Any, Literal, Self
 import mutagen
 from aiohttp import BodyPartReader, web
 from PIL import Image
+
+from tests.fakes.changes import Changes
 
 JSON = dict[str, Any]
 MB = 1024 * 1024
@@ -409,7 +410,7 @@ class FakeZenCreator:
         self._windows: dict[str, _SlidingWindow] = {}
         self.set_rate_limits(rate_limits, rate_window)
         self._ids = itertools.count(1)
-        self._changed = asyncio.Event()
+        self._changes = Changes()  # tests wait on these, never sleep
         self._runner: web.AppRunner | None = None
 
     # --- Lifecycle
@@ -477,7 +478,7 @@ class FakeZenCreator:
         if record.is_terminal:
             raise ValueError(f"generation {generation_id} already ended {record.status}")
         self._complete(record, status, error, outputs)
-        self._notify()
+        self._changes.notify()
         return record
 
     # --- Test-facing API: failures
@@ -575,7 +576,7 @@ class FakeZenCreator:
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until predicate() holds; re-checked whenever the fake handles a request."""
-        if not await self._wait(predicate, timeout):
+        if not await self._changes.wait_for(predicate, timeout):
             try:
                 source = inspect.getsource(predicate).strip()
             except (OSError, TypeError):
@@ -602,23 +603,6 @@ class FakeZenCreator:
         ]
 
     # --- Internals: state
-
-    def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def _wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not predicate():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            try:
-                await asyncio.wait_for(self._changed.wait(), remaining)
-            except TimeoutError:
-                return predicate()
-        return True
 
     def _history(self) -> str:
         lines = ["last requests:"]
@@ -727,7 +711,7 @@ class FakeZenCreator:
             self.server_errors.append(traceback.format_exc())
             response = ApiError(500, "internal_error", "the fake server failed").response()
         record.status = response.status
-        self._notify()
+        self._changes.notify()
         return response
 
     async def _serve(
