@@ -9,33 +9,16 @@ from bot import texts
 from providers.zencreator import DEFAULT_MAX_RETRIES
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
-from tests.fakes.telegram import MB, FakeTelegram, FakeUser, SentMessage, make_jpeg
+from tests.fakes.telegram import MB, FakeTelegram
 from tests.fakes.zencreator import FakeZenCreator
-
-FACE = make_jpeg(color="red")
-TARGET = make_jpeg(color="blue")
-
-
-async def agree_to_terms(user: FakeUser) -> SentMessage:
-    """Answer the consent shown before a first swap; returns the flow's first question."""
-    terms = await user.wait_for_text("please agree to these terms")
-    await user.press(terms, texts.TERMS_AGREE_BUTTON)
-    return await user.wait_for_text("Step 1 of 2")
-
-
-async def send_both_photos(user: FakeUser) -> SentMessage:
-    await user.send_photo(FACE)
-    target_question = await user.wait_for_text("Step 2 of 2")
-    await user.send_photo(TARGET)
-    return target_question
+from tests.flows import FACE, TARGET, accept_terms, next_media, send_both_photos, start_faceswap
 
 
 async def test_face_swap_is_delivered_with_face_and_target_in_place(
     telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
-    await ann.send_text("/faceswap")
-    intro = await agree_to_terms(ann)
+    intro = await start_faceswap(ann)
     assert "costs 1 credit" in (intro.text or "")
     assert "balance: 10 credits" in (intro.text or "")
     await ann.send_photo(FACE)
@@ -67,20 +50,11 @@ async def test_face_swap_is_delivered_with_face_and_target_in_place(
     assert status.edits[-1] == texts.job_done("Face swap", 0)
 
 
-async def next_media(user: FakeUser, method: str) -> SentMessage:
-    for _ in range(10):
-        message = await user.next_message()
-        if message.method == method:
-            return message
-    raise AssertionError(f"no {method} among the bot's messages")
-
-
 async def test_default_model_needs_no_click_and_terms_are_asked_once(
     telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
-    await ann.send_text("/faceswap")
-    await agree_to_terms(ann)
+    await start_faceswap(ann)
     await send_both_photos(ann)
     first = await zencreator.wait_for_generation()
     assert first.input["model"] == "SDXL"
@@ -97,8 +71,7 @@ async def test_wrong_input_at_each_step_gets_told_what_is_expected(
     telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
-    await ann.send_text("/faceswap")
-    await agree_to_terms(ann)
+    await start_faceswap(ann)
     await ann.send_sticker()
     assert (await ann.next_message()).text == texts.PHOTO_EXPECTED
     await ann.send_voice(b"OggS", duration=3)
@@ -122,8 +95,7 @@ async def test_other_commands_work_during_the_flow_and_cancel_leaves_it(
     telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
-    await ann.send_text("/faceswap")
-    await agree_to_terms(ann)
+    await start_faceswap(ann)
     await ann.send_photo(FACE)
     await ann.wait_for_text("Step 2 of 2")
     await ann.send_text("/balance")
@@ -142,7 +114,7 @@ async def test_not_enough_credits_charges_and_sends_nothing(
     bot = await start_bot(welcome_credits=0)
     ann = telegram.user(101)
     await ann.send_text("/faceswap")
-    await agree_to_terms_or_skip(ann)
+    await accept_terms(ann)
     refusal = await ann.wait_for_text("Not enough credits")
     assert refusal.text == texts.not_enough_credits(1, 0)
     await ann.send_photo(FACE)
@@ -151,17 +123,11 @@ async def test_not_enough_credits_charges_and_sends_nothing(
     assert await bot.services.ledger.history(101) == []
 
 
-async def agree_to_terms_or_skip(user: FakeUser) -> None:
-    terms = await user.wait_for_text("please agree to these terms")
-    await user.press(terms, texts.TERMS_AGREE_BUTTON)
-
-
 async def test_balance_spent_during_the_flow_is_refused_at_the_charge(
     telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
-    await ann.send_text("/faceswap")
-    await agree_to_terms(ann)
+    await start_faceswap(ann)
     await ann.send_photo(FACE)
     await ann.wait_for_text("Step 2 of 2")
     await bot.services.ledger.apply(101, -10, LedgerKind.GRANT, note="spent elsewhere")
@@ -175,8 +141,7 @@ async def test_a_failed_generation_is_refunded_with_the_reason(
 ) -> None:
     zencreator.plan("faceswap", status="failed", error="No face found on the face photo")
     ann = telegram.user(101)
-    await ann.send_text("/faceswap")
-    await agree_to_terms(ann)
+    await start_faceswap(ann)
     await send_both_photos(ann)
     failure = await ann.wait_for_text("Sorry, your face swap failed")
     assert "No face found on the face photo" in (failure.text or "")
@@ -193,8 +158,7 @@ async def test_a_provider_side_problem_is_shown_as_temporary_and_refunded(
 ) -> None:
     zencreator.balance = 0  # the operator's ZenCreator account ran dry: 402
     ann = telegram.user(101)
-    await ann.send_text("/faceswap")
-    await agree_to_terms(ann)
+    await start_faceswap(ann)
     await send_both_photos(ann)
     failure = await ann.wait_for_text("Sorry, your face swap failed")
     assert "temporary problem" in (failure.text or "")
@@ -208,8 +172,7 @@ async def test_a_restart_mid_job_delivers_once_and_charges_once(
     zencreator.plan("faceswap", polls_until_done=None)
     first = await start_bot()
     ann = telegram.user(101)
-    await ann.send_text("/faceswap")
-    await agree_to_terms(ann)
+    await start_faceswap(ann)
     await send_both_photos(ann)
     generation = await zencreator.wait_for_generation()
     await zencreator.wait_until(lambda: generation.polls >= 1)
@@ -236,8 +199,7 @@ async def test_a_restart_before_submission_resumes_with_the_same_key(
     zencreator.fail_next("POST /generations", 500, process=True, times=attempts)
     first = await start_bot()
     ann = telegram.user(101)
-    await ann.send_text("/faceswap")
-    await agree_to_terms(ann)
+    await start_faceswap(ann)
     await send_both_photos(ann)
     await zencreator.wait_until(lambda: len(zencreator.starts) == attempts)
     await first.stop()
@@ -256,8 +218,7 @@ async def test_an_idle_flow_ends_quietly_after_ten_minutes(
     telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
-    await ann.send_text("/faceswap")
-    await agree_to_terms(ann)
+    await start_faceswap(ann)
     # Updates are handled in order: once /balance is answered, the flow's timer is set.
     await ann.send_text("/balance")
     await ann.wait_for_text("Your balance")

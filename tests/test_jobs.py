@@ -13,7 +13,7 @@ from storage.jobs import JobState
 from tests.conftest import RunningBot
 from tests.fakes.telegram import FakeTelegram, make_jpeg
 from tests.fakes.zencreator import FakeZenCreator
-from tests.test_faceswap import agree_to_terms, next_media, send_both_photos
+from tests.flows import next_media, send_both_photos, start_faceswap
 
 
 async def order_faceswap(bot: RunningBot, telegram: FakeTelegram, user_id: int) -> str:
@@ -44,8 +44,7 @@ async def test_the_status_message_moves_without_redundant_edits(
 ) -> None:
     zencreator.plan("faceswap", polls_until_done=5)
     ann = telegram.user(101)
-    await ann.send_text("/faceswap")
-    await agree_to_terms(ann)
+    await start_faceswap(ann)
     await send_both_photos(ann)
     await next_media(ann, "sendDocument")
     await bot.services.engine.wait_idle()
@@ -148,8 +147,7 @@ async def test_both_flows_run_on_the_offline_mock_provider(
 ) -> None:
     bot: RunningBot = await start_bot(zencreator_api_key="", welcome_credits=20)
     ann = telegram.user(101)
-    await ann.send_text("/faceswap")
-    await agree_to_terms(ann)
+    await start_faceswap(ann)
     await send_both_photos(ann)
     await telegram.wait_until(
         lambda: any(m.method == "sendDocument" for m in ann.messages()), timeout=15

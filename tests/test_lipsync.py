@@ -10,6 +10,7 @@ from bot import texts
 from tests.conftest import RunningBot
 from tests.fakes.telegram import MB, FakeTelegram, FakeUser, SentMessage, make_jpeg
 from tests.fakes.zencreator import FakeZenCreator
+from tests.flows import accept_terms
 
 PORTRAIT = make_jpeg(color="orange")
 VOICE = b"OggS\x00\x02voice note"
@@ -28,8 +29,7 @@ def wav(seconds: float) -> bytes:
 
 async def reach_audio_step(user: FakeUser) -> None:
     await user.send_text("/lipsync")
-    terms = await user.wait_for_text("please agree to these terms")
-    await user.press(terms, texts.TERMS_AGREE_BUTTON)
+    await accept_terms(user)
     intro = await user.wait_for_text("Step 1 of 2")
     assert "3 credits per second" in (intro.text or "")
     await user.send_photo(PORTRAIT)
