@@ -85,16 +85,15 @@ async def audio(update: Update, context: BotContext) -> int:
         ],
         audio_seconds=received.duration,
     )
-    multiplier = context.services.settings.credit_multiplier
-    price = lipsync_price(received.duration, multiplier)
-    balance = await context.services.ledger.balance(context.user.id)
+    price = lipsync_price(received.duration, context.services.settings.credit_multiplier)
+    seconds = started_seconds(received.duration)
     await offer(
         update,
         context,
         LIPSYNC,
         spec,
         price,
-        texts.lipsync_quote(started_seconds(received.duration), price, balance),
+        lambda balance: texts.lipsync_quote(seconds, price, balance),
     )
     return ConversationHandler.END
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
@@ -36,9 +38,17 @@ async def place_order(
 
 
 async def offer(
-    update: Update, context: BotContext, tool: Tool, spec: JobSpec, price: int, text: str
+    update: Update,
+    context: BotContext,
+    tool: Tool,
+    spec: JobSpec,
+    price: int,
+    describe: Callable[[int], str],
 ) -> None:
-    """Save the inputs with their price and ask the user to confirm the charge."""
+    """Save the inputs with their price and ask the user to confirm the charge.
+
+    `describe` words the offer, given the user's balance.
+    """
     assert update.effective_chat and update.effective_user
     balance = await context.services.ledger.balance(update.effective_user.id)
     if balance < price:
@@ -51,7 +61,7 @@ async def offer(
         spec=spec,
         price=price,
     )
-    await update.effective_chat.send_message(text, reply_markup=quote_keyboard(job))
+    await update.effective_chat.send_message(describe(balance), reply_markup=quote_keyboard(job))
 
 
 def quote_keyboard(job: Job) -> InlineKeyboardMarkup:
