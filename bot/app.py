@@ -10,17 +10,25 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
 from bot import texts
+from bot.alerts import ProviderBalanceWatch
+from bot.broadcasts import Broadcaster
 from bot.config import Settings
 from bot.context import SERVICES_KEY, BotContext, Services
 from bot.courier import Courier
 from bot.jobs import JobEngine
+from bot.referrals import Referrals
 from providers.base import GenerationProvider
 from providers.mock import MockProvider
 from providers.ratelimit import RateBudget
 from providers.zencreator import ZenCreatorClient
+from storage.alerts import AlertsRepository
 from storage.assets import AssetCache
+from storage.broadcasts import BroadcastsRepository
 from storage.db import Database
 from storage.jobs import JobsRepository
+from storage.payments import PaymentsRepository
+from storage.referrals import ReferralsRepository
+from storage.stats import StatsRepository
 from storage.users import LedgerRepository, UsersRepository
 
 log = logging.getLogger(__name__)
@@ -41,7 +49,7 @@ def build_application(settings: Settings) -> CastbotApplication:
         .build()
     )
     application.bot_data["settings"] = settings
-    handlers.register(application)
+    handlers.register(application, settings)
     return application
 
 
@@ -61,31 +69,55 @@ def build_provider(settings: Settings) -> GenerationProvider:
 
 
 async def on_startup(application: CastbotApplication) -> None:
-    """Open storage and the provider, resume unfinished jobs, set the command menu."""
+    """Open storage and the provider, resume unfinished jobs and broadcasts, set the command
+    menu, and start watching the provider's balance."""
     settings: Settings = application.bot_data["settings"]
     db = await Database.open(settings.database_path)
     ledger = LedgerRepository(db)
     jobs = JobsRepository(db)
+    provider = build_provider(settings)
+    # Built before the engine, whose hooks they are: a delivered job may pay a referral
+    # reward, and a provider out of credits alerts the admins.
+    referrals = Referrals(
+        ReferralsRepository(db), application.bot, reward=settings.referral_credits
+    )
+    balance_watch = ProviderBalanceWatch(
+        provider,
+        application.bot,
+        AlertsRepository(db),
+        admin_ids=settings.admin_ids,
+        threshold=settings.provider_balance_alert,
+    )
     engine = JobEngine(
         jobs,
         AssetCache(db),
-        build_provider(settings),
+        provider,
         Courier(application.bot),
         balance_of=ledger.balance,
         poll_interval=settings.zencreator_poll_interval,
+        on_delivered=referrals.on_job_delivered,
+        on_out_of_credits=balance_watch.provider_out_of_credits,
     )
-    application.bot_data[SERVICES_KEY] = Services(
+    application.bot_data[SERVICES_KEY] = services = Services(
         settings=settings,
         db=db,
         users=UsersRepository(db),
         ledger=ledger,
         jobs=jobs,
         engine=engine,
+        payments=PaymentsRepository(db),
+        stats=StatsRepository(db),
+        referrals=referrals,
+        broadcaster=Broadcaster(BroadcastsRepository(db), application.bot),
+        balance_watch=balance_watch,
     )
     await application.bot.set_my_commands(
         [BotCommand(command, description) for command, description in texts.COMMANDS]
     )
     await engine.start()
+    await referrals.catch_up()
+    await services.broadcaster.start()
+    await balance_watch.start()
     log.info("castbot started as @%s", application.bot.username)
 
 
@@ -93,6 +125,8 @@ async def on_shutdown(application: CastbotApplication) -> None:
     """Stop the jobs where they stand and close what on_startup opened."""
     services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
+        await services.balance_watch.stop()
+        await services.broadcaster.stop()
         await services.engine.stop()
         await services.engine.provider.aclose()
         await services.db.close()

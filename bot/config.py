@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
@@ -14,6 +14,13 @@ TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 
 class SettingsError(Exception):
     """Settings are missing or malformed; the message is one line an operator can act on."""
+
+
+class CreditPack(BaseModel, frozen=True):
+    """Credits sold for a price in Telegram Stars."""
+
+    credits: int
+    stars: int
 
 
 class Settings(BaseSettings):
@@ -36,6 +43,15 @@ class Settings(BaseSettings):
     framehood_api_key: SecretStr = SecretStr("")
     framehood_api_url: str = ""
     log_level: str = "INFO"
+    credit_packs: Annotated[tuple[CreditPack, ...], NoDecode] = (
+        CreditPack(credits=100, stars=50),
+        CreditPack(credits=500, stars=200),
+        CreditPack(credits=1500, stars=500),
+    )
+    provider_balance_alert: float = Field(default=100.0, ge=0)
+    referral_credits: int = Field(default=10, ge=0)
+    terms_text: str = ""
+    paysupport_text: str = ""
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -53,6 +69,24 @@ class Settings(BaseSettings):
         if not all(part.lstrip("-").isdigit() for part in parts):
             raise ValueError("must be comma-separated numeric Telegram user ids")
         return frozenset(int(part) for part in parts)
+
+    @field_validator("credit_packs", mode="before")
+    @classmethod
+    def _parse_packs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        packs = []
+        for part in value.split(","):
+            credits, _, stars = part.strip().partition(":")
+            if not (credits.isdigit() and stars.isdigit() and int(credits) and int(stars)):
+                raise ValueError(
+                    "must be comma-separated credits:stars pairs of positive whole numbers,"
+                    " like 100:50,500:200"
+                )
+            packs.append(CreditPack(credits=int(credits), stars=int(stars)))
+        if len({pack.credits for pack in packs}) != len(packs):
+            raise ValueError("must not offer the same number of credits twice")
+        return tuple(packs)
 
     @field_validator("telegram_api_url", "zencreator_api_url", "scenario_api_url")
     @classmethod

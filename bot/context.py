@@ -10,10 +10,15 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import Settings
 from storage.db import Database
 from storage.jobs import JobsRepository
+from storage.payments import PaymentsRepository
+from storage.stats import StatsRepository
 from storage.users import LedgerRepository, User, UsersRepository
 
 if TYPE_CHECKING:
+    from bot.alerts import ProviderBalanceWatch
+    from bot.broadcasts import Broadcaster
     from bot.jobs import JobEngine
+    from bot.referrals import Referrals
 
 SERVICES_KEY = "services"
 
@@ -28,6 +33,11 @@ class Services:
     ledger: LedgerRepository
     jobs: JobsRepository
     engine: JobEngine
+    payments: PaymentsRepository
+    stats: StatsRepository
+    referrals: Referrals
+    broadcaster: Broadcaster
+    balance_watch: ProviderBalanceWatch
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

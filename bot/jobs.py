@@ -22,6 +22,7 @@ from bot.tools import TOOLS, FileInput, JobSpec, Tool
 from providers.base import GenerationProvider
 from providers.errors import (
     APIConnectionError,
+    InsufficientCreditsError,
     InternalServerError,
     ProviderError,
     RateLimitError,
@@ -56,6 +57,8 @@ class JobEngine:
         balance_of: Callable[[int], Awaitable[int]],
         poll_interval: float,
         lease_seconds: float = 60.0,
+        on_delivered: Callable[[Job], Awaitable[None]] | None = None,
+        on_out_of_credits: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._jobs = jobs
         self._assets = assets
@@ -64,6 +67,10 @@ class JobEngine:
         self._balance_of = balance_of
         self._poll_interval = poll_interval
         self._lease_seconds = lease_seconds
+        self._on_delivered = on_delivered
+        """Called once a job's results reached the user (referral rewards hang on it)."""
+        self._on_out_of_credits = on_out_of_credits
+        """Called when the provider refuses a job for lack of the operator's credits."""
         self._worker = uuid.uuid4().hex
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
@@ -198,6 +205,8 @@ class JobEngine:
             give_up_at = datetime.fromisoformat(job.created_at) + tool.deadline
             return await self._retry_later(job, err, give_up_at)
         except (ProviderError, BadRequest, Forbidden) as err:
+            if isinstance(err, InsufficientCreditsError) and self._on_out_of_credits:
+                await self._on_out_of_credits()
             return await self._fail(job, failure_of(err))
         now = datetime.now(UTC)
         return await self._jobs.record(
@@ -282,9 +291,10 @@ class JobEngine:
             refund = partial_refund(job.price, len(job.outputs), tool.expected_outputs)
             await self._jobs.refund(job.id, refund, texts.refund_note(tool.title))
         job = await self._show(job, texts.job_done(tool.title, refund))
-        return await self._jobs.record(
-            job.id, state=JobState.DELIVERED, delivered_message_ids=sent
-        )
+        job = await self._jobs.record(job.id, state=JobState.DELIVERED, delivered_message_ids=sent)
+        if self._on_delivered:
+            await self._on_delivered(job)
+        return job
 
     async def _settle_failure(self, job: Job) -> Job:
         """Refund a failed job in full, exactly once, and tell the user why."""

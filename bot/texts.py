@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from storage.users import LedgerEntry, LedgerKind
+from storage.broadcasts import BroadcastCounts
+from storage.jobs import Job
+from storage.payments import Payment, PaymentRefund
+from storage.stats import Overview
+from storage.users import LedgerEntry, LedgerKind, User
 
 COMMANDS: list[tuple[str, str]] = [
     ("faceswap", "Put a face from one photo onto another photo"),
     ("lipsync", "Make a portrait speak your voice note"),
     ("balance", "Show your credits"),
+    ("buy", "Buy credits with Telegram Stars"),
     ("history", "Your last 10 credit changes"),
+    ("invite", "Invite friends and earn credits"),
     ("cancel", "Stop what you are doing"),
     ("help", "What I can do"),
+    ("terms", "Terms of use and of sale"),
+    ("paysupport", "Help with a payment"),
     ("start", "Welcome and your free credits"),
 ]
 
@@ -67,12 +75,15 @@ def history(entries: list[LedgerEntry]) -> str:
     if not entries:
         return "No credit changes yet."
     lines = ["Your last credit changes:", ""]
-    for entry in entries:
-        when = datetime.fromisoformat(entry.created_at).strftime("%d %b %H:%M")
-        label = LEDGER_LABELS[entry.kind]
-        detail = f" ({entry.note})" if entry.note else ""
-        lines.append(f"{when} UTC  {entry.amount:+d}  {label}{detail}")
+    lines += [_ledger_line(entry) for entry in entries]
     return "\n".join(lines)
+
+
+def _ledger_line(entry: LedgerEntry) -> str:
+    when = datetime.fromisoformat(entry.created_at).strftime("%d %b %H:%M")
+    label = LEDGER_LABELS[entry.kind]
+    detail = f" ({entry.note})" if entry.note else ""
+    return f"{when} UTC  {entry.amount:+d}  {label}{detail}"
 
 
 NOTHING_TO_CANCEL = "There is nothing to cancel. /help lists what I can do."
@@ -237,3 +248,234 @@ CANCEL_BUTTON = "Cancel"
 QUOTE_DECLINED = "Cancelled. Nothing was charged."
 QUOTE_GONE = "This offer was already used or cancelled."
 JOB_ACCEPTED = "Charged. Working on it…"
+
+
+# --- Buying credits with Telegram Stars, admin commands, referrals ----------------------------
+
+
+def stars(amount: int) -> str:
+    return f"{amount} Star" if amount == 1 else f"{amount} Stars"
+
+
+def buy_intro(balance: int) -> str:
+    return (
+        f"Your balance: {credits(balance)}.\n\n"
+        "Choose a pack. You pay with Telegram Stars and the credits arrive at once; "
+        "/terms has the terms of sale."
+    )
+
+
+def pack_button(pack_credits: int, price: int) -> str:
+    return f"{credits(pack_credits)} — ⭐ {price}"
+
+
+def invoice_description(pack_credits: int) -> str:
+    return f"{credits(pack_credits)} for face swaps and lipsyncs in this bot."
+
+
+PACK_GONE = "This pack is no longer offered. Please open /buy again."
+PAYMENT_NOT_YOURS = "This invoice was made for someone else. Please open /buy yourself."
+PAYMENT_OFFER_CHANGED = "This offer has changed. Please open /buy again."
+PAYMENT_NOT_RECOGNISED = (
+    "Your payment arrived, but I could not match it to a credit pack. Nothing is lost: "
+    "send /paysupport and it will be sorted out."
+)
+
+
+def payment_thanks(added: int, balance: int) -> str:
+    return f"Thank you! {credits(added)} added. Your balance: {credits(balance)}."
+
+
+STARS_REFUND_NOTE = "Stars refunded"
+
+
+def payment_refunded(paid: int, debited: int) -> str:
+    taken = f" {credits(debited)} taken back." if debited else ""
+    return f"Your payment of {stars(paid)} was refunded.{taken}"
+
+
+TERMS_OF_SALE = (
+    "Terms of use and of sale\n\n"
+    "• Use only photos and voices of people who agreed to it; nothing involving minors; "
+    "no sexual or defamatory content of real people. Breaking these rules gets an account "
+    "blocked.\n"
+    "• Credits are bought with Telegram Stars and can only be spent in this bot. They do "
+    "not expire and cannot be exchanged back.\n"
+    "• Every tool shows its price before charging. A failed job is refunded in credits "
+    "automatically, a partly failed one in proportion.\n"
+    "• Problems with a payment: /paysupport."
+)
+PAYSUPPORT = (
+    "Trouble with a payment? Write to the operator of this bot and include the payment's "
+    "date and amount; refunds of Stars are made for purchases whose credits were not "
+    "delivered or not used.\n\n"
+    "Note: Telegram support cannot help with purchases made in this bot."
+)
+ACCOUNT_BLOCKED = "Your account is blocked."
+
+
+# Admin commands: only the operator reads these.
+
+REFUND_USAGE = "Usage: /refund <telegram_payment_charge_id>"
+
+
+def no_payment(charge_id: str) -> str:
+    return f"There is no payment with charge id {charge_id}."
+
+
+def payment_already_refunded(payment: Payment) -> str:
+    return f"Payment {payment.telegram_payment_charge_id} was refunded on {payment.refunded_at}."
+
+
+def refund_refused(reason: str) -> str:
+    return f"Telegram refused the refund: {reason}"
+
+
+def refund_done(outcome: PaymentRefund) -> str:
+    payment = outcome.payment
+    lines = [
+        f"Refunded {stars(payment.stars)} to user {payment.user_id}. "
+        f"Taken back: {credits(outcome.debited)}; their balance: {credits(outcome.balance)}."
+    ]
+    if outcome.shortfall:
+        lines.append(
+            f"Shortfall: {credits(outcome.shortfall)} of the purchase were already spent "
+            "and could not be taken back."
+        )
+    return "\n".join(lines)
+
+
+GRANT_USAGE = (
+    "Usage: /grant <user_id> <credits> [reason]; a negative number of credits takes them away."
+)
+USER_USAGE = "Usage: /user <user_id>"
+BLOCK_USAGE = "Usage: /block <user_id>"
+UNBLOCK_USAGE = "Usage: /unblock <user_id>"
+BROADCAST_USAGE = "Usage: /broadcast <text>, sent as it is to every user not blocked."
+CANNOT_BLOCK_ADMIN = "Admins cannot be blocked."
+
+
+def no_user(user_id: int) -> str:
+    return f"There is no user {user_id}: they have not written to the bot yet."
+
+
+def granted(user_id: int, amount: int, balance: int) -> str:
+    sign = "+" if amount > 0 else ""
+    return f"{sign}{credits(amount)} for user {user_id}. Their balance: {credits(balance)}."
+
+
+def grant_below_zero(user_id: int, balance: int) -> str:
+    return (
+        f"User {user_id} has only {credits(balance)}, and a balance never goes below zero. "
+        "Nothing was changed."
+    )
+
+
+def blocked_now(user_id: int) -> str:
+    return f"User {user_id} is blocked: their messages get one short reply, nothing else."
+
+
+def unblocked_now(user_id: int) -> str:
+    return f"User {user_id} is no longer blocked."
+
+
+def _when(timestamp: str) -> str:
+    return datetime.fromisoformat(timestamp).strftime("%d %b %Y %H:%M UTC")
+
+
+def user_card(
+    user: User,
+    jobs: list[Job],
+    entries: list[LedgerEntry],
+    payments: list[Payment],
+    inviter_id: int | None,
+) -> str:
+    lines = [
+        f"User {user.id}: {user.name or '(no name)'}, language {user.language or '?'}",
+        f"Joined {_when(user.created_at)}, last seen {_when(user.last_seen_at)}",
+        f"Balance: {credits(user.balance)}",
+        f"Blocked: {'yes' if user.blocked else 'no'}",
+    ]
+    if user.unreachable_since:
+        lines.append(f"Blocked the bot: since {_when(user.unreachable_since)}")
+    if inviter_id is not None:
+        lines.append(f"Invited by: {inviter_id}")
+    lines += ["", "Last jobs:"]
+    lines += [
+        f"{_when(job.created_at)}  {job.tool}  {job.state}  {credits(job.price)}"
+        + (f", {job.refunded} refunded" if job.refunded else "")
+        for job in jobs
+    ] or ["none"]
+    lines += ["", "Last credit changes:"]
+    lines += [
+        _ledger_line(entry) + (f" [admin {entry.admin_id}]" if entry.admin_id else "")
+        for entry in entries
+    ] or ["none"]
+    lines += ["", "Last payments (charge id for /refund):"]
+    lines += [
+        f"{_when(payment.created_at)}  {stars(payment.stars)} for {credits(payment.credits)}"
+        f"  {payment.telegram_payment_charge_id}" + (" (refunded)" if payment.refunded_at else "")
+        for payment in payments
+    ] or ["none"]
+    return "\n".join(lines)
+
+
+def broadcast_started(broadcast_id: int, recipients: int) -> str:
+    return f"Broadcast #{broadcast_id} to {recipients} users started; I report when it is done."
+
+
+def broadcast_report(broadcast_id: int, counts: BroadcastCounts) -> str:
+    return (
+        f"Broadcast #{broadcast_id} finished: {counts.sent} sent, {counts.failed} failed "
+        f"(of {counts.recipients})."
+    )
+
+
+def stats(overview: Overview, provider_balance: float | None) -> str:
+    day, total = overview.day, overview.all_time
+    lines = [
+        f"Users: {overview.users} (active {overview.active_day} in 24 h, "
+        f"{overview.active_week} in 7 days; blocked {overview.blocked}; "
+        f"blocked the bot {overview.unreachable})",
+        "",
+        "Jobs in 24 h:",
+    ]
+    lines += [f"  {job.tool} {job.state}: {job.count}" for job in overview.jobs_day] or ["  none"]
+    lines += [
+        "",
+        f"Credits spent: {day.credits_spent} in 24 h, {total.credits_spent} in all",
+        f"Credits refunded: {day.credits_refunded} in 24 h, {total.credits_refunded} in all",
+        f"Stars received: {day.stars_received} in 24 h, {total.stars_received} in all",
+        f"Stars refunded: {day.stars_refunded} in 24 h, {total.stars_refunded} in all",
+        "",
+        "Provider balance: "
+        + ("unavailable" if provider_balance is None else f"{provider_balance:g} credits"),
+    ]
+    return "\n".join(lines)
+
+
+def provider_balance_low(balance: float | None, threshold: float) -> str:
+    shown = "unknown" if balance is None else f"{balance:g} credits"
+    return (
+        f"⚠️ The AI provider's balance is low: {shown} (alert under {threshold:g}). "
+        "Jobs fail and are refunded when it runs out; please top it up."
+    )
+
+
+# Referrals
+
+REFERRAL_NOTE = "invited friend's first creation"
+
+
+def invite(link: str, reward: int) -> str:
+    lines = [f"Invite friends with your link:\n{link}"]
+    if reward:
+        lines.append(
+            f"\nYou get {credits(reward)} when a friend who joins through it finishes their "
+            "first paid creation."
+        )
+    return "\n".join(lines)
+
+
+def referral_reward(reward: int) -> str:
+    return f"A friend you invited finished their first creation: you got {credits(reward)}!"

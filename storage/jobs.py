@@ -233,7 +233,7 @@ class JobsRepository:
 
     async def recent(self, user_id: int, limit: int = 10) -> list[Job]:
         rows = await self._db.fetch_all(
-            "SELECT * FROM jobs WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+            "SELECT * FROM jobs WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
             user_id,
             limit,
         )

@@ -44,6 +44,8 @@ class User(BaseModel):
     blocked: bool
     balance: int
     terms_accepted_at: str | None = None
+    unreachable_since: str | None = None
+    """When a message to the user last failed because they blocked the bot."""
 
 
 class LedgerEntry(BaseModel):
@@ -54,6 +56,7 @@ class LedgerEntry(BaseModel):
     job_id: str | None
     note: str | None
     created_at: str
+    admin_id: int | None = None
 
 
 class UsersRepository:
@@ -78,8 +81,10 @@ class UsersRepository:
                         tx, user_id, welcome_credits, LedgerKind.WELCOME, None, None
                     )
             else:
+                # Whoever writes to the bot has not blocked it (any more).
                 await tx.execute(
-                    "UPDATE users SET name = ?, language = ?, last_seen_at = ? WHERE id = ?",
+                    "UPDATE users SET name = ?, language = ?, last_seen_at = ?,"
+                    " unreachable_since = NULL WHERE id = ?",
                     (name, language, now, user_id),
                 )
             row = await (
@@ -122,13 +127,14 @@ class LedgerRepository:
         *,
         job_id: str | None = None,
         note: str | None = None,
+        admin_id: int | None = None,
     ) -> int:
         """Add `amount` (negative to debit) and return the new balance.
 
         Raises InsufficientCredits, and writes nothing, if a debit exceeds the balance.
         """
         async with self._db.transaction() as tx:
-            return await apply_credits(tx, user_id, amount, kind, job_id, note)
+            return await apply_credits(tx, user_id, amount, kind, job_id, note, admin_id)
 
     async def history(self, user_id: int, limit: int = 10) -> list[LedgerEntry]:
         rows = await self._db.fetch_all(
@@ -151,6 +157,7 @@ async def apply_credits(
     kind: LedgerKind,
     job_id: str | None,
     note: str | None,
+    admin_id: int | None = None,
 ) -> int:
     """Change a balance and append its ledger row inside the caller's open transaction."""
     row = await (await tx.execute("SELECT balance FROM users WHERE id = ?", (user_id,))).fetchone()
@@ -160,9 +167,9 @@ async def apply_credits(
     if balance + amount < 0:
         raise InsufficientCredits(needed=-amount, balance=balance)
     await tx.execute(
-        "INSERT INTO ledger (user_id, amount, kind, job_id, note, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (user_id, amount, kind.value, job_id, note, utcnow()),
+        "INSERT INTO ledger (user_id, amount, kind, job_id, note, created_at, admin_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (user_id, amount, kind.value, job_id, note, utcnow(), admin_id),
     )
     await tx.execute("UPDATE users SET balance = ? WHERE id = ?", (balance + amount, user_id))
     return balance + amount

@@ -301,6 +301,9 @@ async def test_blocked_user_refuses_every_send(bot: Bot, tg: FakeTelegram) -> No
     assert update.my_chat_member.new_chat_member.status == "kicked"
     await ann.send_text("/start")  # restarting the bot unblocks it
     await bot.send_message(1, "Welcome back")
+    unblocked, start = await poll(bot)  # PTB parses both: the old member was kicked
+    assert unblocked.my_chat_member.old_chat_member.status == "kicked"
+    assert start.message.text == "/start"
 
 
 async def test_rate_limit_knob(bot: Bot, tg: FakeTelegram) -> None:

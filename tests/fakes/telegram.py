@@ -1197,17 +1197,21 @@ class FakeTelegram:
 
     def _member_update(self, chat: _Chat, old: str, new: str) -> None:
         bot = self._bot_as_sender()
-        new_member: JSON = {"status": new, "user": bot}
-        if new == "kicked":
-            new_member["until_date"] = 0
+
+        def member(status: str) -> JSON:
+            # A kicked member always carries until_date; PTB refuses the update without it.
+            return {"status": status, "user": bot} | (
+                {"until_date": 0} if status == "kicked" else {}
+            )
+
         self._enqueue(
             {
                 "my_chat_member": {
                     "chat": chat.as_chat(),
                     "from": chat.user,
                     "date": int(time.time()),
-                    "old_chat_member": {"status": old, "user": bot},
-                    "new_chat_member": new_member,
+                    "old_chat_member": member(old),
+                    "new_chat_member": member(new),
                 }
             }
         )
