@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from datetime import timedelta
 
-from limits import RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
 from telegram import Bot
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot import texts
+from providers.ratelimit import SlidingWindow
 from storage.broadcasts import Broadcast, BroadcastsRepository
 
 log = logging.getLogger(__name__)
@@ -28,26 +25,12 @@ SENDS_PER_WINDOW = 25
 WINDOW_SECONDS = 1
 
 
-class Throttle:
-    """At most `amount` passes in any `seconds`-long window; `wait` blocks until one is free."""
-
-    def __init__(self, amount: int, seconds: int) -> None:
-        self._item = RateLimitItemPerSecond(amount, seconds)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    async def wait(self) -> None:
-        while not await self._limiter.hit(self._item):
-            stats = await self._limiter.get_window_stats(self._item)
-            # limits measures with time.time(); a hair later saves a wasted retry.
-            await asyncio.sleep(max(stats.reset_time - time.time(), 0.0) + 0.001)
-
-
 class Broadcaster:
     def __init__(self, broadcasts: BroadcastsRepository, bot: Bot) -> None:
         self._broadcasts = broadcasts
         self._bot = bot
         # Read when constructed, so tests can slow broadcasts down by patching the module.
-        self._throttle = Throttle(SENDS_PER_WINDOW, WINDOW_SECONDS)
+        self._throttle = SlidingWindow(SENDS_PER_WINDOW, WINDOW_SECONDS, name="broadcast")
         self._tasks: dict[int, asyncio.Task[None]] = {}
 
     async def create(self, admin_id: int, chat_id: int, text: str) -> tuple[Broadcast, int]:
@@ -80,7 +63,7 @@ class Broadcaster:
             broadcast = await self._broadcasts.get(broadcast_id)
             assert broadcast is not None
             for user_id in await self._broadcasts.pending(broadcast_id):
-                await self._throttle.wait()
+                await self._throttle.acquire()
                 if await self._broadcasts.begin(broadcast_id, user_id):
                     await self._deliver(broadcast, user_id)
             counts = await self._broadcasts.finish(broadcast_id)

@@ -57,6 +57,30 @@ class _Window(RateLimitItemPerSecond):
         return cast(int, self.seconds)
 
 
+class SlidingWindow:
+    """At most `amount` acquisitions in any `seconds`-long moving window."""
+
+    def __init__(
+        self, amount: int, seconds: float, *, name: str = "window", sleep: Sleep = asyncio.sleep
+    ) -> None:
+        if seconds <= 0 or amount < 1:
+            raise ValueError("rate limits need a positive window and at least 1 per window")
+        self._item = _Window(amount, float(seconds), namespace="castbot-budget")
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._name = name
+        self._sleep = sleep
+
+    async def acquire(self) -> None:
+        """Take one slot, waiting as long as it takes; never raises."""
+        while not await self._limiter.hit(self._item, self._name):
+            stats = await self._limiter.get_window_stats(self._item, self._name)
+            # reset_time is when the oldest entry leaves the window; limits measures with
+            # time.time(), so this must too.
+            delay = max(stats.reset_time - time.time(), 0.0) + _MARGIN
+            log.debug("rate limit %r full; waiting %.3fs", self._name, delay)
+            await self._sleep(delay)
+
+
 class RateBudget:
     """Sliding-window budgets per bucket for one API key, shared by all its clients."""
 
@@ -72,16 +96,12 @@ class RateBudget:
         unknown = set(merged) - set(BUCKETS)
         if unknown:
             raise ValueError(f"unknown rate-limit buckets: {sorted(unknown)}")
-        if window <= 0 or any(amount < 1 for amount in merged.values()):
-            raise ValueError("rate limits need a positive window and at least 1 per window")
         self._limits: Mapping[Bucket, int] = MappingProxyType(merged)
         self._window = float(window)
-        self._items = {
-            bucket: _Window(amount, self._window, namespace="castbot-budget")
+        self._windows = {
+            bucket: SlidingWindow(amount, self._window, name=bucket, sleep=sleep)
             for bucket, amount in merged.items()
         }
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._sleep = sleep
 
     @property
     def limits(self) -> Mapping[Bucket, int]:
@@ -93,14 +113,7 @@ class RateBudget:
 
     async def acquire(self, bucket: Bucket) -> None:
         """Take one slot of `bucket`, waiting as long as it takes; never raises."""
-        item = self._items[bucket]
-        while not await self._limiter.hit(item, bucket):
-            stats = await self._limiter.get_window_stats(item, bucket)
-            # reset_time is when the oldest request in the window leaves it; limits
-            # measures with time.time(), so this must too.
-            delay = max(stats.reset_time - time.time(), 0.0) + _MARGIN
-            log.debug("rate budget %r full; waiting %.3fs", bucket, delay)
-            await self._sleep(delay)
+        await self._windows[bucket].acquire()
 
     def __repr__(self) -> str:
         limits = ", ".join(f"{bucket}={amount}" for bucket, amount in self._limits.items())
