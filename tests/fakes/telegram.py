@@ -40,6 +40,7 @@ from aiohttp import web
 from PIL import Image
 
 from tests.fakes.changes import Changes
+from tests.fakes.server import serve
 
 JSON = dict[str, Any]
 MB = 1024 * 1024
@@ -973,11 +974,7 @@ class FakeTelegram:
         app = web.Application(client_max_size=1024 * MB)
         app.router.add_route("*", "/bot{token}/{method}", self._on_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._on_download)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        host, port = self._runner.addresses[0][:2]
-        self.root_url = f"http://{host}:{port}"
+        self._runner, self.root_url = await serve(app)
         return self
 
     async def __aexit__(

@@ -83,6 +83,7 @@ from aiohttp import BodyPartReader, web
 from PIL import Image
 
 from tests.fakes.changes import Changes
+from tests.fakes.server import serve
 
 JSON = dict[str, Any]
 MB = 1024 * 1024
@@ -425,11 +426,7 @@ class FakeZenCreator:
         app.router.add_get(f"{API}/balance", self._balance)
         app.router.add_get(f"{API}/downloads/{{id}}", self._download)
         app.router.add_get("/files/{id}", self._download)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
+        self._runner, self.base_url = await serve(app)
         return self
 
     async def __aexit__(
