@@ -11,9 +11,20 @@ from bot.tools import FACESWAP, FileInput, JobSpec
 from providers.models import MediaKind
 from storage.jobs import JobState
 from tests.conftest import RunningBot
-from tests.fakes.telegram import FakeTelegram, make_jpeg
+from tests.fakes.telegram import FakeTelegram, FileRef, make_jpeg
 from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import next_media, send_both_photos, start_faceswap
+
+
+def image_input(field: str, file: FileRef) -> FileInput:
+    """A photo the user sent, as the job spec records it."""
+    return FileInput(
+        field=field,
+        file_id=file.file_id,
+        file_unique_id=file.file_unique_id,
+        kind=MediaKind.IMAGE,
+        filename=f"{field}.jpg",
+    )
 
 
 async def order_faceswap(bot: RunningBot, telegram: FakeTelegram, user_id: int) -> str:
@@ -21,16 +32,7 @@ async def order_faceswap(bot: RunningBot, telegram: FakeTelegram, user_id: int) 
     face = telegram.add_file(make_jpeg(color="red"))
     target = telegram.add_file(make_jpeg(color="blue"))
     spec = JobSpec(
-        files=[
-            FileInput(
-                field=field,
-                file_id=file.file_id,
-                file_unique_id=file.file_unique_id,
-                kind=MediaKind.IMAGE,
-                filename=f"{field}.jpg",
-            )
-            for field, file in (("face_asset", face), ("ref_asset", target))
-        ],
+        files=[image_input("face_asset", face), image_input("ref_asset", target)],
         options={"model": "SDXL"},
     )
     job = await bot.services.engine.order(
@@ -118,18 +120,7 @@ async def test_the_same_telegram_file_is_uploaded_once(
     telegram.user(101)
     await bot.services.users.ensure(101, "Ann", None, welcome_credits=10)
     face = telegram.add_file(make_jpeg(color="red"))
-    spec = JobSpec(
-        files=[
-            FileInput(
-                field=field,
-                file_id=face.file_id,
-                file_unique_id=face.file_unique_id,
-                kind=MediaKind.IMAGE,
-                filename="face.jpg",
-            )
-            for field in ("face_asset", "ref_asset")
-        ]
-    )
+    spec = JobSpec(files=[image_input("face_asset", face), image_input("ref_asset", face)])
     for _ in range(2):
         await bot.services.engine.order(
             user_id=101, chat_id=101, tool=FACESWAP, spec=spec, price=1
