@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
-import providers.zencreator
+import providers.http
 from bot.app import CastbotApplication, build_application
 from bot.config import Settings, load_settings
 from bot.context import SERVICES_KEY, Services
@@ -89,7 +89,7 @@ def make_settings(telegram: FakeTelegram, zencreator: FakeZenCreator, tmp_path: 
 async def start_bot(make_settings: Any, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
     """Start a bot (several in turn, for restarts); every one still running is stopped."""
     # The client's retry backoff is real time; end-to-end tests need only its order.
-    monkeypatch.setattr(providers.zencreator, "INITIAL_RETRY_DELAY", 0.001)
+    monkeypatch.setattr(providers.http, "INITIAL_RETRY_DELAY", 0.001)
     running: list[RunningBot] = []
 
     async def start(**overrides: Any) -> RunningBot:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import texts
-from providers.zencreator import DEFAULT_MAX_RETRIES
+from providers.http import DEFAULT_MAX_RETRIES
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
 from tests.fakes.telegram import MB, FakeTelegram

@@ -35,9 +35,10 @@ from providers.errors import (
     RateLimitError,
     UnsupportedMediaTypeError,
 )
+from providers.http import MAX_RETRY_AFTER
 from providers.models import MAX_UPLOAD_BYTES, GenerationStatus, MediaKind
 from providers.ratelimit import RateBudget
-from providers.zencreator import MAX_RETRY_AFTER, ZenCreatorClient
+from providers.zencreator import ZenCreatorClient
 from tests.fakes.zencreator import DEFAULT_MP4, FakeZenCreator, default_png
 
 KEY = "zc_live_testkey_s3cr3t"
