@@ -10,6 +10,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
 from bot import texts
+from bot.actors import ActorProviders, ActorTrainings
 from bot.alerts import ProviderBalanceWatch
 from bot.broadcasts import Broadcaster
 from bot.config import Settings
@@ -17,10 +18,13 @@ from bot.context import SERVICES_KEY, BotContext, Services
 from bot.courier import Courier
 from bot.jobs import JobEngine
 from bot.referrals import Referrals
-from providers.base import GenerationProvider
+from providers.base import ActorProvider, GenerationProvider
+from providers.framehood import FramehoodClient
 from providers.mock import MockProvider
 from providers.ratelimit import RateBudget
+from providers.scenario import ScenarioClient
 from providers.zencreator import ZenCreatorClient
+from storage.actors import ActorsRepository
 from storage.alerts import AlertsRepository
 from storage.assets import AssetCache
 from storage.broadcasts import BroadcastsRepository
@@ -68,6 +72,28 @@ def build_provider(settings: Settings) -> GenerationProvider:
     )
 
 
+def build_actor_providers(settings: Settings) -> ActorProviders:
+    """Scenario, then Framehood: the configured ones, in the order trainings prefer them."""
+    providers: list[ActorProvider] = []
+    if settings.scenario_configured:
+        providers.append(
+            ScenarioClient(
+                settings.scenario_api_key.get_secret_value(),
+                settings.scenario_api_secret.get_secret_value(),
+                settings.scenario_api_url,
+            )
+        )
+    if settings.framehood_configured:
+        providers.append(
+            FramehoodClient(
+                settings.framehood_api_key.get_secret_value(), settings.framehood_api_url
+            )
+        )
+    if not providers:
+        log.info("no actor provider is configured: likeness training and voice cloning are off")
+    return ActorProviders(providers)
+
+
 async def on_startup(application: CastbotApplication) -> None:
     """Open storage and the provider, resume unfinished jobs and broadcasts, set the command
     menu, and start watching the provider's balance."""
@@ -76,6 +102,8 @@ async def on_startup(application: CastbotApplication) -> None:
     ledger = LedgerRepository(db)
     jobs = JobsRepository(db)
     provider = build_provider(settings)
+    actor_providers = build_actor_providers(settings)
+    actors = ActorsRepository(db)
     # Built before the engine, whose hooks they are: a delivered job may pay a referral
     # reward, and a provider out of credits alerts the admins.
     referrals = Referrals(
@@ -95,6 +123,8 @@ async def on_startup(application: CastbotApplication) -> None:
         Courier(application.bot),
         balance_of=ledger.balance,
         poll_interval=settings.zencreator_poll_interval,
+        actor_providers=actor_providers.by_name,
+        trainings=ActorTrainings(actors),
         on_delivered=referrals.on_job_delivered,
         on_out_of_credits=balance_watch.provider_out_of_credits,
     )
@@ -110,6 +140,8 @@ async def on_startup(application: CastbotApplication) -> None:
         referrals=referrals,
         broadcaster=Broadcaster(BroadcastsRepository(db), application.bot),
         balance_watch=balance_watch,
+        actors=actors,
+        actor_providers=actor_providers,
     )
     await application.bot.set_my_commands(
         [BotCommand(command, description) for command, description in texts.COMMANDS]
@@ -129,6 +161,7 @@ async def on_shutdown(application: CastbotApplication) -> None:
         await services.broadcaster.stop()
         await services.engine.stop()
         await services.engine.provider.aclose()
+        await services.actor_providers.aclose()
         await services.db.close()
 
 

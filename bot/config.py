@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     scenario_api_url: str = "https://api.cloud.scenario.com/v1"
     framehood_api_key: SecretStr = SecretStr("")
     framehood_api_url: str = ""
+    likeness_training_price: int = Field(default=150, ge=0)
+    voice_clone_price: int = Field(default=20, ge=0)
+    actor_picture_price: int = Field(default=5, ge=0)
     log_level: str = "INFO"
     credit_packs: Annotated[tuple[CreditPack, ...], NoDecode] = (
         CreditPack(credits=100, stars=50),
@@ -88,7 +91,9 @@ class Settings(BaseSettings):
             raise ValueError("must not offer the same number of credits twice")
         return tuple(packs)
 
-    @field_validator("telegram_api_url", "zencreator_api_url", "scenario_api_url")
+    @field_validator(
+        "telegram_api_url", "zencreator_api_url", "scenario_api_url", "framehood_api_url"
+    )
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
@@ -104,6 +109,17 @@ class Settings(BaseSettings):
     @property
     def uses_mock_provider(self) -> bool:
         return not self.zencreator_api_key.get_secret_value()
+
+    @property
+    def scenario_configured(self) -> bool:
+        return bool(
+            self.scenario_api_key.get_secret_value()
+            and self.scenario_api_secret.get_secret_value()
+        )
+
+    @property
+    def framehood_configured(self) -> bool:
+        return bool(self.framehood_api_key.get_secret_value() and self.framehood_api_url)
 
 
 def load_settings(**overrides: object) -> Settings:

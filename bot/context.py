@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
+from storage.actors import ActorsRepository
 from storage.db import Database
 from storage.jobs import JobsRepository
 from storage.payments import PaymentsRepository
@@ -15,6 +16,7 @@ from storage.stats import StatsRepository
 from storage.users import LedgerRepository, User, UsersRepository
 
 if TYPE_CHECKING:
+    from bot.actors import ActorProviders
     from bot.alerts import ProviderBalanceWatch
     from bot.broadcasts import Broadcaster
     from bot.jobs import JobEngine
@@ -38,6 +40,8 @@ class Services:
     referrals: Referrals
     broadcaster: Broadcaster
     balance_watch: ProviderBalanceWatch
+    actors: ActorsRepository
+    actor_providers: ActorProviders
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -10,24 +10,35 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
+from typing import Protocol
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import texts
 from bot.courier import Courier, OutputTooLarge
 from bot.pricing import partial_refund
-from bot.tools import TOOLS, FileInput, JobSpec, Tool
-from providers.base import GenerationProvider
+from bot.tools import (
+    TOOLS,
+    ActorJobInput,
+    FileInput,
+    JobSpec,
+    LikenessInput,
+    PictureInput,
+    Tool,
+    ToolKind,
+)
+from providers.base import ActorProvider, GenerationProvider, GenerationSource
 from providers.errors import (
     APIConnectionError,
     InsufficientCreditsError,
     InternalServerError,
     ProviderError,
+    ProviderUnavailableError,
     RateLimitError,
 )
-from providers.models import GenerationStatus
+from providers.models import GenerationStatus, Training, TrainingFile, TrainingState
 from storage.assets import AssetCache
 from storage.jobs import Job, JobsRepository, JobState
 
@@ -46,6 +57,18 @@ class JobFailure(Exception):
         self.reason = reason
 
 
+class TrainingRecorder(Protocol):
+    """Keeps an actor's training state in step with the job that trains it."""
+
+    async def started(self, job: Job) -> None:
+        """Before the provider is asked; raises JobFailure if the actor is gone."""
+        ...
+
+    async def progressed(self, job: Job, training: Training) -> None: ...
+
+    async def failed(self, job: Job) -> None: ...
+
+
 class JobEngine:
     def __init__(
         self,
@@ -57,12 +80,17 @@ class JobEngine:
         balance_of: Callable[[int], Awaitable[int]],
         poll_interval: float,
         lease_seconds: float = 60.0,
+        actor_providers: Mapping[str, ActorProvider] | None = None,
+        trainings: TrainingRecorder | None = None,
         on_delivered: Callable[[Job], Awaitable[None]] | None = None,
         on_out_of_credits: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._jobs = jobs
         self._assets = assets
         self._provider = provider
+        self._actor_providers = dict(actor_providers or {})
+        """Actor jobs name theirs in `job.provider`; one no longer configured fails them."""
+        self._trainings = trainings
         self._courier = courier
         self._balance_of = balance_of
         self._poll_interval = poll_interval
@@ -81,19 +109,36 @@ class JobEngine:
         return self._provider
 
     async def quote(
-        self, *, user_id: int, chat_id: int, tool: Tool, spec: JobSpec, price: int
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        tool: Tool,
+        spec: JobSpec,
+        price: int,
+        provider: str | None = None,
     ) -> Job:
-        """Save the inputs and the price; nothing is charged until the user confirms."""
-        return await self._create(user_id, chat_id, tool, spec, price, reserve=False)
+        """Save the inputs and the price; nothing is charged until the user confirms.
+
+        `provider` names the actor provider of an actor job; others use the generation one.
+        """
+        return await self._create(user_id, chat_id, tool, spec, price, provider, reserve=False)
 
     async def order(
-        self, *, user_id: int, chat_id: int, tool: Tool, spec: JobSpec, price: int
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        tool: Tool,
+        spec: JobSpec,
+        price: int,
+        provider: str | None = None,
     ) -> Job:
         """Charge and start a job whose price the user has already been told.
 
         Raises InsufficientCredits, writing nothing, when the balance does not cover it.
         """
-        job = await self._create(user_id, chat_id, tool, spec, price, reserve=True)
+        job = await self._create(user_id, chat_id, tool, spec, price, provider, reserve=True)
         self.launch(job.id)
         return job
 
@@ -107,14 +152,23 @@ class JobEngine:
         return await self._jobs.decline(job_id, user_id)
 
     async def _create(
-        self, user_id: int, chat_id: int, tool: Tool, spec: JobSpec, price: int, reserve: bool
+        self,
+        user_id: int,
+        chat_id: int,
+        tool: Tool,
+        spec: JobSpec,
+        price: int,
+        provider: str | None,
+        reserve: bool,
     ) -> Job:
+        if (tool.kind is ToolKind.GENERATION) != (provider is None):
+            raise ValueError(f"{tool.name}: an actor job, and only one, names its provider")
         return await self._jobs.create(
             job_id=uuid.uuid4().hex,
             user_id=user_id,
             chat_id=chat_id,
             tool=tool.name,
-            provider=self._provider.name,
+            provider=provider or self._provider.name,
             spec=spec.model_dump(mode="json"),
             price=price,
             reserve=reserve,
@@ -188,7 +242,7 @@ class JobEngine:
             log.exception("job %s stopped by an unexpected error", job_id)
 
     async def _submit(self, job: Job) -> Job:
-        """Upload the inputs (once per file) and start the generation, idempotently."""
+        """Hand the job to its provider, idempotently, and record the id to poll it by."""
         tool = TOOLS[job.tool]
         spec = JobSpec.model_validate(job.spec)
         try:
@@ -198,9 +252,7 @@ class JobEngine:
                 job = await self._jobs.record(
                     job.id, status_message_id=message_id, status_text=text
                 )
-            assets = {file.field: await self._asset_id(file) for file in spec.files}
-            provider_input = spec.provider_input(tool, assets)
-            generation = await self._provider.start(tool.name, provider_input, job.id)
+            remote_id = await self._start(job, tool, spec)
         except TRANSIENT_ERRORS as err:
             give_up_at = datetime.fromisoformat(job.created_at) + tool.deadline
             return await self._retry_later(job, err, give_up_at)
@@ -208,14 +260,66 @@ class JobEngine:
             if isinstance(err, InsufficientCreditsError) and self._on_out_of_credits:
                 await self._on_out_of_credits()
             return await self._fail(job, failure_of(err))
+        except JobFailure as failure:
+            return await self._fail(job, failure)
         now = datetime.now(UTC)
         return await self._jobs.record(
             job.id,
             state=JobState.SUBMITTED,
-            generation_id=generation.id,
+            generation_id=remote_id,
             submitted_at=now.isoformat(),
             deadline_at=(now + tool.deadline).isoformat(),
         )
+
+    async def _start(self, job: Job, tool: Tool, spec: JobSpec) -> str:
+        """Start the job's work at its provider; returns the id it is polled by."""
+        if tool.kind is ToolKind.GENERATION:
+            assets = {file.field: await self._asset_id(file) for file in spec.files}
+            provider_input = spec.provider_input(tool, assets)
+            return (await self._provider.start(tool.name, provider_input, job.id)).id
+        provider = self._actor_provider(job)
+        if tool.kind is ToolKind.ACTOR_PICTURE:
+            picture = PictureInput.model_validate(spec.options)
+            generation = await provider.picture(
+                picture.model_ref, picture.trigger_word, picture.prompt, job.id
+            )
+            return generation.id
+        assert self._trainings is not None, "actor trainings need a TrainingRecorder"
+        await self._trainings.started(job)
+        files = [
+            TrainingFile(
+                data=await self._courier.fetch(file.file_id),
+                filename=file.filename,
+                kind=file.kind,
+            )
+            for file in spec.files
+        ]
+        if tool.kind is ToolKind.LIKENESS:
+            likeness = LikenessInput.model_validate(spec.options)
+            training = await provider.train_likeness(
+                files,
+                name=likeness.actor_name,
+                trigger_word=likeness.trigger_word,
+                idempotency_key=job.id,
+            )
+        else:
+            actor = ActorJobInput.model_validate(spec.options)
+            training = await provider.clone_voice(
+                files[0], name=actor.actor_name, idempotency_key=job.id
+            )
+        return training.id
+
+    def _actor_provider(self, job: Job) -> ActorProvider:
+        provider = self._actor_providers.get(job.provider)
+        if provider is None:
+            raise ProviderUnavailableError(f"{job.provider} is not configured")
+        return provider
+
+    def _source(self, job: Job) -> GenerationSource:
+        """Where a job's generation is polled and fetched."""
+        if job.provider == self._provider.name:
+            return self._provider
+        return self._actor_provider(job)
 
     async def _asset_id(self, file: FileInput) -> str:
         cached = await self._assets.get(self._provider.name, file.file_unique_id)
@@ -241,10 +345,13 @@ class JobEngine:
         tool = TOOLS[job.tool]
         if datetime.now(UTC) > datetime.fromisoformat(job.deadline_at):
             return await self._fail(job, JobFailure(texts.JOB_TIMED_OUT))
+        if tool.kind.is_training:
+            return await self._poll_training(job, tool)
         try:
-            generation = await self._provider.status(job.generation_id)
+            source = self._source(job)
+            generation = await source.status(job.generation_id)
             if generation.status.is_terminal and generation.status is not GenerationStatus.FAILED:
-                result = await self._provider.result(job.generation_id)
+                result = await source.result(job.generation_id)
         except TRANSIENT_PROVIDER_ERRORS as err:
             return await self._retry_later(job, err, datetime.fromisoformat(job.deadline_at))
         except ProviderError as err:
@@ -269,13 +376,40 @@ class JobEngine:
         await self._pause(self._poll_interval)
         return job
 
+    async def _poll_training(self, job: Job, tool: Tool) -> Job:
+        """Ask how the training goes; keep the actor and the status message up to date."""
+        assert job.generation_id and job.deadline_at and self._trainings is not None
+        try:
+            training = await self._actor_provider(job).training(job.generation_id)
+        except TRANSIENT_PROVIDER_ERRORS as err:
+            return await self._retry_later(job, err, datetime.fromisoformat(job.deadline_at))
+        except ProviderError as err:
+            return await self._fail(job, failure_of(err))
+        if training.state is TrainingState.FAILED:
+            return await self._fail(job, JobFailure(provider_reason(training.error)))
+        await self._trainings.progressed(job, training)
+        if training.state is TrainingState.TRAINED:
+            return await self._jobs.record(
+                job.id,
+                state=JobState.SUCCEEDED,
+                outputs=[training.model_ref or training.id],
+            )
+        actor = ActorJobInput.model_validate(JobSpec.model_validate(job.spec).options)
+        job = await self._show(job, texts.training_status(tool.title, actor.actor_name, training))
+        await self._pause(self._poll_interval)
+        return job
+
     async def _deliver(self, job: Job) -> Job:
         """Send the results, settle a partial job, and close the status message."""
         tool = TOOLS[job.tool]
+        if tool.kind.is_training:
+            return await self._announce_trained(job, tool)
+        assert tool.output is not None
         sent = list(job.delivered_message_ids)
         try:
+            source = self._source(job)
             for index, url in enumerate(job.outputs, start=1):
-                data = await self._provider.download(url)
+                data = await source.download(url)
                 sent += await self._courier.deliver(
                     job.chat_id, tool.output, data, f"{tool.name}-{job.id[:8]}-{index}"
                 )
@@ -296,9 +430,34 @@ class JobEngine:
             await self._on_delivered(job)
         return job
 
+    async def _announce_trained(self, job: Job, tool: Tool) -> Job:
+        """Close the status message and tell the user what the actor can do now."""
+        actor = ActorJobInput.model_validate(JobSpec.model_validate(job.spec).options)
+        job = await self._show(job, texts.job_done(tool.title, 0))
+        try:
+            message_id = await self._courier.post(
+                job.chat_id, texts.training_done(tool.kind, actor.actor_name)
+            )
+        except TRANSIENT_ERRORS as err:
+            assert job.deadline_at
+            return await self._retry_later(job, err, datetime.fromisoformat(job.deadline_at))
+        except Forbidden:
+            message_id = None
+        job = await self._jobs.record(
+            job.id,
+            state=JobState.DELIVERED,
+            delivered_message_ids=[message_id] if message_id else [],
+        )
+        if self._on_delivered:
+            await self._on_delivered(job)
+        return job
+
     async def _settle_failure(self, job: Job) -> Job:
         """Refund a failed job in full, exactly once, and tell the user why."""
         tool = TOOLS[job.tool]
+        if tool.kind.is_training:
+            assert self._trainings is not None
+            await self._trainings.failed(job)
         await self._jobs.refund(job.id, job.price, texts.refund_note(tool.title))
         job = await self._show(job, texts.job_failed_status(tool.title))
         balance = await self._balance_of(job.user_id)
@@ -348,6 +507,9 @@ def provider_reason(error: str | None) -> str | None:
 
 def failure_of(err: Exception) -> JobFailure:
     """Map an error once: the user's input problems are explained, the rest is generic."""
+    if isinstance(err, ProviderUnavailableError):
+        log.warning("job needs a provider that is unavailable: %s", err)
+        return JobFailure(texts.PROVIDER_UNAVAILABLE)
     if isinstance(err, ProviderError):
         if err.user_facing:
             return JobFailure(texts.provider_refused_input(provider_reason(str(err))))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from providers.models import Training
+from storage.actors import MAX_ACTORS, MAX_NAME_LENGTH, MAX_PHOTOS, Actor, ActorTraining
 from storage.broadcasts import BroadcastCounts
 from storage.jobs import Job
 from storage.payments import Payment, PaymentRefund
@@ -13,6 +15,8 @@ from storage.users import LedgerEntry, LedgerKind, User
 COMMANDS: list[tuple[str, str]] = [
     ("faceswap", "Put a face from one photo onto another photo"),
     ("lipsync", "Make a portrait speak your voice note"),
+    ("actors", "Your saved characters: faces, voice, trained likeness"),
+    ("newactor", "Save a character to reuse in every tool"),
     ("balance", "Show your credits"),
     ("buy", "Buy credits with Telegram Stars"),
     ("history", "Your last 10 credit changes"),
@@ -35,6 +39,7 @@ def welcome(name: str, created: bool, welcome_credits: int, balance: int, mock: 
         "",
         "• /faceswap — put a face from one photo onto another photo",
         "• /lipsync — make a portrait speak your voice note",
+        "• /newactor — save a face (and a voice) once, reuse it everywhere",
         "",
     ]
     if created and welcome_credits:
@@ -139,6 +144,7 @@ def refund_note(title: str) -> str:
     return f"{title.lower()} did not complete"
 
 
+PROVIDER_UNAVAILABLE = "That AI service is not available right now. Please try again later."
 JOB_TIMED_OUT = "It took far longer than it should, so I stopped waiting."
 RESULT_TOO_LARGE = "The result is larger than Telegram lets me send (50 MB)."
 INPUT_FILE_UNAVAILABLE = "I could not fetch one of your files from Telegram any more."
@@ -196,11 +202,12 @@ FACESWAP_MODEL_LABELS = {
 }
 
 
-def faceswap_intro(price: int, balance: int) -> str:
-    return (
+def faceswap_intro(price: int, balance: int, offers_actors: bool) -> str:
+    text = (
         f"Face swap costs {credits(price)}. Your balance: {credits(balance)}.\n\n"
         "Step 1 of 2: send the face photo — the face I should put in."
     )
+    return f"{text} {ACTOR_PICKER_HINT}" if offers_actors else text
 
 
 def faceswap_target(model_label: str) -> str:
@@ -213,17 +220,18 @@ def faceswap_target(model_label: str) -> str:
 FACESWAP_MODEL_CHOSEN = "Model set."
 
 
-def lipsync_intro(price_per_second: int, balance: int) -> str:
-    return (
+def lipsync_intro(price_per_second: int, balance: int, offers_actors: bool) -> str:
+    text = (
         f"Lipsync costs {credits(price_per_second)} per second of audio, up to 35 seconds. "
         f"Your balance: {credits(balance)}.\n\n"
         "Step 1 of 2: send a portrait photo (JPG or PNG, under 5 MB)."
     )
+    return f"{text} {ACTOR_PICKER_HINT}" if offers_actors else text
 
 
-LIPSYNC_AUDIO = (
-    "Step 2 of 2: now send the audio — a voice note or an audio file of up to 35 seconds."
-)
+def lipsync_audio(offers_actors: bool) -> str:
+    text = "Step 2 of 2: now send the audio — a voice note or an audio file of up to 35 seconds."
+    return f"{text} {ACTOR_PICKER_HINT}" if offers_actors else text
 
 
 def audio_too_long(seconds: float, limit: int) -> str:
@@ -479,3 +487,260 @@ def invite(link: str, reward: int) -> str:
 
 def referral_reward(reward: int) -> str:
     return f"A friend you invited finished their first creation: you got {credits(reward)}!"
+
+
+# --- Actors
+
+
+def _minutes(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"about {minutes} min"
+
+
+def training_status(title: str, actor_name: str, training: Training) -> str:
+    parts = [training.stage.replace("-", " ") if training.stage else "training"]
+    if training.progress is not None:
+        parts.append(f"{training.progress:.0%}")
+    if training.remaining_seconds is not None:
+        parts.append(f"{_minutes(training.remaining_seconds)} left")
+    return f"⚙️ {title} of {actor_name}: " + ", ".join(parts) + "…"
+
+
+def training_done(kind: str, actor_name: str) -> str:
+    if kind == "voice":
+        return f"🎙 {actor_name}'s voice is cloned. /actors shows it."
+    return (
+        f"🎉 {actor_name}'s likeness is trained. Open /actors and tap “Picture from a prompt” "
+        "to see them anywhere you can describe."
+    )
+
+
+NO_ACTORS = (
+    "You have no actors yet. An actor is a saved character: a name, face photos and "
+    "optionally a voice, reused in every tool without sending them again.\n\n"
+    "/newactor creates one."
+)
+
+
+def actors_list(count: int) -> str:
+    return f"Your actors ({count} of {MAX_ACTORS}). Tap one to see it and what it can do."
+
+
+def _training_line(label: str, training: ActorTraining | None) -> str | None:
+    if training is None:
+        return None
+    if training.status == "trained":
+        return f"{label}: ✅ trained"
+    if training.status == "failed":
+        return f"{label}: ❌ failed (refunded)"
+    progress = f" {training.progress:.0%}" if training.progress is not None else ""
+    return f"{label}: ⚙️ training{progress}"
+
+
+def actor_card(actor: Actor, training_offered: bool) -> str:
+    lines = [f"🎭 {actor.name}", f"Photos: {len(actor.photos)} of {MAX_PHOTOS}"]
+    if actor.voice:
+        lines.append(f"Voice sample: {actor.voice.seconds:.0f} s")
+    else:
+        lines.append("Voice sample: none")
+    for line in (
+        _training_line("Likeness", actor.likeness),
+        _training_line("Cloned voice", actor.voice_clone),
+    ):
+        if line:
+            lines.append(line)
+    if not training_offered:
+        lines += ["", TRAINING_UNAVAILABLE]
+    return "\n".join(lines)
+
+
+TRAINING_UNAVAILABLE = (
+    "Likeness training and voice cloning are not available on this bot right now."
+)
+ACTOR_GONE = "This actor does not exist any more. /actors lists yours."
+ACTOR_BUTTON_USE = "Use"
+ACTOR_BUTTON_RENAME = "Rename"
+ACTOR_BUTTON_PHOTOS = "Add photos"
+ACTOR_BUTTON_VOICE = "Set voice"
+ACTOR_BUTTON_DELETE = "Delete"
+ACTOR_BUTTON_PICTURE = "Picture from a prompt"
+ACTORS_BACK = "« All actors"
+DONE_BUTTON = "Done"
+SKIP_BUTTON = "Skip"
+YES_DELETE = "Yes, delete"
+KEEP_BUTTON = "No, keep"
+
+
+def train_likeness_button(price: int) -> str:
+    return f"Train likeness — {credits(price)}"
+
+
+def clone_voice_button(price: int) -> str:
+    return f"Clone voice — {credits(price)}"
+
+
+def use_faceswap_button(name: str) -> str:
+    return f"Face swap with {name}"
+
+
+def use_lipsync_button(name: str) -> str:
+    return f"Lipsync with {name}"
+
+
+def use_actor(name: str) -> str:
+    return f"What should {name} do?"
+
+
+def pick_actor_button(name: str) -> str:
+    return f"🎭 {name}"
+
+
+ACTOR_PICKER_HINT = "Or tap one of your actors below."
+NEW_ACTOR_NAME = f"Let's save a new actor. What's their name? (up to {MAX_NAME_LENGTH} characters)"
+ACTOR_NAME_PROBLEMS = {
+    "empty": "The name can't be empty. Please send a name.",
+    "too_long": f"That name is too long: up to {MAX_NAME_LENGTH} characters, please.",
+    "line_break": "The name must be a single line. Please send it again.",
+}
+ACTOR_NAME_TAKEN = "You already have an actor with that name. Please pick another one."
+ACTOR_NAME_EXPECTED = "Please send the name as text."
+ACTOR_LIMIT = (
+    f"You already have {MAX_ACTORS} actors, the most you can keep. "
+    "Delete one in /actors to make room."
+)
+
+
+def actor_photos_intro(name: str) -> str:
+    return (
+        f"Now send photos of {name}'s face: one by one or as an album, up to {MAX_PHOTOS}. "
+        "Clear, well-lit faces work best; likeness training needs at least 4."
+    )
+
+
+def actor_photos_saved(name: str, count: int) -> str:
+    return f"{name} has {count} photo{'s' if count != 1 else ''}. Send more, or tap Done."
+
+
+def photos_added(name: str, count: int) -> str:
+    return f"✅ {name} now has {count} photo{'s' if count != 1 else ''}."
+
+
+VOICE_SAMPLE_EXPECTED = (
+    "I need a voice sample here: a voice note or audio file of 10 seconds to 3 minutes."
+)
+
+
+def actor_photos_full(name: str, room: int) -> str:
+    if room == 0:
+        return f"{name} already has {MAX_PHOTOS} photos, the most an actor keeps. Tap Done."
+    return (
+        f"Only {room} more photo{'s' if room != 1 else ''} fit ({MAX_PHOTOS} at most); "
+        "that one was not added."
+    )
+
+
+ACTOR_PHOTO_TYPES = "JPEG or PNG"
+ACTOR_PHOTO_EXPECTED = "Please send a photo of the face, or tap Done."
+
+
+def actor_voice_intro(name: str) -> str:
+    return (
+        f"Optional: send a voice sample of {name} — a voice note or audio file of "
+        "10 seconds to 3 minutes of clear speech. Or tap Skip."
+    )
+
+
+def voice_length_refused(seconds: float, shortest: int, longest: int) -> str:
+    return (
+        f"That sample is {seconds:.0f} seconds long; a voice sample must be "
+        f"{shortest} seconds to {longest // 60} minutes. Please send another one."
+    )
+
+
+def actor_saved(name: str) -> str:
+    return (
+        f"✅ {name} is saved. Pick them in /faceswap and /lipsync instead of sending "
+        "photos again; /actors shows what else they can do."
+    )
+
+
+def rename_prompt(name: str) -> str:
+    return f"Send the new name for {name}."
+
+
+def renamed(name: str) -> str:
+    return f"Renamed to {name}."
+
+
+def add_photos_prompt(name: str, count: int) -> str:
+    return f"{name} has {count} of {MAX_PHOTOS} photos. Send more, one by one or as an album."
+
+
+def set_voice_prompt(name: str) -> str:
+    return (
+        f"Send a new voice sample of {name}: a voice note or audio file of "
+        "10 seconds to 3 minutes."
+    )
+
+
+def voice_saved(name: str) -> str:
+    return f"🎙 {name}'s voice sample is saved."
+
+
+def confirm_delete(name: str) -> str:
+    return f"Delete {name} with all their photos, voice and trainings? This can't be undone."
+
+
+def deleted(name: str) -> str:
+    return f"{name} is deleted."
+
+
+def busy_training(name: str) -> str:
+    return f"{name} is training right now. Please wait until it finishes."
+
+
+def needs_photos_to_train(name: str, have: int, need: int) -> str:
+    return (
+        f"Likeness training needs at least {need} photos of {name}; there "
+        f"{'is' if have == 1 else 'are'} {have}. Tap “Add photos” first."
+    )
+
+
+NEEDS_VOICE_TO_CLONE = "Set a voice sample first: tap “Set voice”."
+
+
+def likeness_quote(name: str, photos: int, price: int, balance: int) -> str:
+    return (
+        f"Training {name}'s likeness on {photos} photos costs {credits(price)} and takes "
+        f"up to about 20 minutes. Your balance: {credits(balance)}.\n"
+        "If it fails, every credit comes back. Start?"
+    )
+
+
+def voice_quote(name: str, price: int, balance: int) -> str:
+    return (
+        f"Cloning {name}'s voice costs {credits(price)}. Your balance: {credits(balance)}.\n"
+        "If it fails, every credit comes back. Start?"
+    )
+
+
+def picture_prompt(name: str, price: int) -> str:
+    return (
+        f"Describe the picture of {name} — the scene, clothes, light, style. "
+        f"A picture costs {credits(price)}."
+    )
+
+
+PROMPT_EXPECTED = "Please describe the picture in a text message."
+
+
+def prompt_too_long(limit: int) -> str:
+    return f"That description is too long: up to {limit} characters, please."
+
+
+def picture_quote(name: str, price: int, balance: int) -> str:
+    return f"A picture of {name} costs {credits(price)}. Your balance: {credits(balance)}.\nStart?"
+
+
+def actor_voice_too_long(name: str, seconds: float, limit: int) -> str:
+    return f"{name}'s voice sample is {seconds:.0f} s; lipsync takes at most {limit} s."

@@ -17,16 +17,35 @@ class OutputKind(StrEnum):
     VIDEO = "video"
 
 
+class ToolKind(StrEnum):
+    """Which provider runs a tool's jobs, and what they produce."""
+
+    GENERATION = "generation"
+    """Media from the generation provider (ZenCreator, or the offline mock)."""
+    ACTOR_PICTURE = "actor_picture"
+    """An image of a trained likeness, from the actor provider that trained it."""
+    LIKENESS = "likeness"
+    """A likeness LoRA trained at an actor provider; its result is a model, not media."""
+    VOICE = "voice"
+    """A voice cloned at an actor provider; its result is a voice, not media."""
+
+    @property
+    def is_training(self) -> bool:
+        return self in (ToolKind.LIKENESS, ToolKind.VOICE)
+
+
 @dataclass(frozen=True)
 class Tool:
     name: str
-    """The provider's tool name, also the job's `tool` column."""
+    """The provider's tool name (castbot's own for actor tools), also the job's `tool`."""
     title: str
-    output: OutputKind
+    output: OutputKind | None
+    """What is delivered; None for trainings, whose result is recorded on the actor."""
     input_model: type[BaseModel]
     deadline: timedelta
     """After submission; a job still running then is failed and refunded."""
     expected_outputs: int = 1
+    kind: ToolKind = ToolKind.GENERATION
 
 
 FACESWAP = Tool(
@@ -43,7 +62,53 @@ LIPSYNC = Tool(
     input_model=LipsyncInput,
     deadline=timedelta(minutes=30),
 )
-TOOLS = {tool.name: tool for tool in (FACESWAP, LIPSYNC)}
+
+
+class ActorJobInput(BaseModel):
+    """What every actor job records about its actor, copied when it is ordered."""
+
+    actor_id: int
+    actor_name: str
+
+
+class LikenessInput(ActorJobInput):
+    trigger_word: str
+
+
+class PictureInput(ActorJobInput):
+    model_ref: str
+    trigger_word: str | None = None
+    prompt: str
+
+
+ACTOR_LIKENESS = Tool(
+    name="actor_likeness",
+    title="Likeness training",
+    output=None,
+    input_model=LikenessInput,
+    # Scenario queues trainings; Framehood's own timeout is 20 minutes.
+    deadline=timedelta(hours=2),
+    kind=ToolKind.LIKENESS,
+)
+ACTOR_VOICE = Tool(
+    name="actor_voice",
+    title="Voice clone",
+    output=None,
+    input_model=ActorJobInput,
+    deadline=timedelta(minutes=20),
+    kind=ToolKind.VOICE,
+)
+ACTOR_PICTURE = Tool(
+    name="actor_picture",
+    title="Actor picture",
+    output=OutputKind.PHOTO,
+    input_model=PictureInput,
+    deadline=timedelta(minutes=10),
+    kind=ToolKind.ACTOR_PICTURE,
+)
+TOOLS = {
+    tool.name: tool for tool in (FACESWAP, LIPSYNC, ACTOR_LIKENESS, ACTOR_VOICE, ACTOR_PICTURE)
+}
 
 
 class FileInput(BaseModel):

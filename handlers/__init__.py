@@ -9,11 +9,13 @@ from telegram.ext import Application, filters
 from bot.config import Settings
 from handlers import (
     account,
+    actors,
     admin,
     errors,
     faceswap,
     invite,
     lipsync,
+    newactor,
     orders,
     payments,
     start,
@@ -33,6 +35,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], settings: S
     application.add_handlers(payments.build_payment_handlers(admins))
     application.add_handlers(faceswap.build_faceswap_handlers())
     application.add_handlers(lipsync.build_lipsync_handlers())
+    application.add_handlers(newactor.build_new_actor_handlers())
+    application.add_handlers(actors.build_actor_handlers())
     application.add_handlers(orders.build_order_handlers())
     application.add_handlers(admin.build_admin_handlers(admins))
     application.add_handlers(invite.build_invite_handlers())

@@ -12,17 +12,20 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.actors import photo_input
 from bot.context import BotContext
 from bot.pricing import faceswap_price
-from bot.tools import FACESWAP, JobSpec
+from bot.tools import FACESWAP, FileInput, JobSpec
+from handlers.actors import FACESWAP_WITH, actor_keyboard, owned_actor
 from handlers.conversation import build_flow
-from handlers.media import PHOTO_INPUT, MediaRefused, ReceivedFile, expect_photo, photo_from
+from handlers.media import PHOTO_INPUT, MediaRefused, expect_photo, photo_from
 from handlers.orders import place_order
 from handlers.terms import TERMS, terms_state, unless_agreed
 from providers.models import FaceswapModel, MediaKind
 
 FACE, TARGET = range(2)
 MODEL_PREFIX = "faceswap:model:"
+FACE_PICK = "faceswap:face:"
 
 
 async def faceswap(update: Update, context: BotContext) -> object:
@@ -31,16 +34,46 @@ async def faceswap(update: Update, context: BotContext) -> object:
 
 
 async def begin(update: Update, context: BotContext) -> int:
-    """Tell the price and ask for the face photo."""
+    """Tell the price and ask for the face photo, offering the user's actors."""
+    assert update.effective_chat
+    balance = await _open(update, context)
+    if balance is None:
+        return ConversationHandler.END
+    price = faceswap_price(context.services.settings.credit_multiplier)
+    actors = await context.services.actors.list(context.user.id)
+    await update.effective_chat.send_message(
+        texts.faceswap_intro(price, balance, offers_actors=bool(actors)),
+        reply_markup=actor_keyboard(actors, FACE_PICK),
+    )
+    return FACE
+
+
+async def with_actor(update: Update, context: BotContext) -> object:
+    """Start a face swap with an actor's face, from the actor's card."""
+    assert update.callback_query
+    actor = await owned_actor(update, context, FACESWAP_WITH)
+    if actor is None:
+        return ConversationHandler.END
+    await update.callback_query.answer()
+    if context.user.terms_accepted_at is None:
+        return await unless_agreed(update, context, begin)
+    if await _open(update, context) is None:
+        return ConversationHandler.END
+    return await _ask_target(
+        update, context, photo_input(actor.primary_photo, "face_asset", "face")
+    )
+
+
+async def _open(update: Update, context: BotContext) -> int | None:
+    """The user's balance if it covers a face swap; otherwise None, after saying so."""
     assert update.effective_chat
     price = faceswap_price(context.services.settings.credit_multiplier)
     balance = await context.services.ledger.balance(context.user.id)
     if balance < price:
         await update.effective_chat.send_message(texts.not_enough_credits(price, balance))
-        return ConversationHandler.END
+        return None
     context.user_data["faceswap"] = {"model": FaceswapModel.SDXL.value}
-    await update.effective_chat.send_message(texts.faceswap_intro(price, balance))
-    return FACE
+    return balance
 
 
 async def face(update: Update, context: BotContext) -> int:
@@ -51,10 +84,29 @@ async def face(update: Update, context: BotContext) -> int:
     except MediaRefused as refused:
         await update.effective_message.reply_text(refused.reply)
         return FACE
+    return await _ask_target(
+        update, context, received.as_input("face_asset", MediaKind.IMAGE, "face")
+    )
+
+
+async def pick_face(update: Update, context: BotContext) -> int:
+    """Use an actor's face instead of a new photo."""
+    assert update.callback_query
+    actor = await owned_actor(update, context, FACE_PICK)
+    if actor is None:
+        return FACE
+    await update.callback_query.answer()
+    return await _ask_target(
+        update, context, photo_input(actor.primary_photo, "face_asset", "face")
+    )
+
+
+async def _ask_target(update: Update, context: BotContext, face_input: FileInput) -> int:
+    assert update.effective_chat
     flow = context.user_data["faceswap"]
-    flow["face"] = received
+    flow["face"] = face_input
     model = FaceswapModel(flow["model"])
-    await update.effective_message.reply_text(
+    await update.effective_chat.send_message(
         texts.faceswap_target(texts.FACESWAP_MODEL_LABELS[model]),
         reply_markup=model_keyboard(model),
     )
@@ -81,10 +133,9 @@ async def target(update: Update, context: BotContext) -> int:
         await update.effective_message.reply_text(refused.reply)
         return TARGET
     flow = context.user_data.pop("faceswap")
-    face_file: ReceivedFile = flow["face"]
     spec = JobSpec(
         files=[
-            face_file.as_input("face_asset", MediaKind.IMAGE, "face"),
+            flow["face"],
             received.as_input("ref_asset", MediaKind.IMAGE, "target"),
         ],
         options={"model": flow["model"]},
@@ -110,11 +161,15 @@ def build_faceswap_handlers() -> list[ConversationHandler[BotContext]]:
     return [
         build_flow(
             "faceswap",
-            entry_points=[CommandHandler("faceswap", faceswap)],
+            entry_points=[
+                CommandHandler("faceswap", faceswap),
+                CallbackQueryHandler(with_actor, pattern=f"^{FACESWAP_WITH}"),
+            ],
             states={
                 TERMS: terms_state(begin),
                 FACE: [
                     MessageHandler(PHOTO_INPUT, face),
+                    CallbackQueryHandler(pick_face, pattern=f"^{FACE_PICK}"),
                     MessageHandler(anything_else, expect_photo),
                 ],
                 TARGET: [

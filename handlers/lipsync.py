@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot import texts
+from bot.actors import photo_input, voice_input
 from bot.context import BotContext
 from bot.pricing import LIPSYNC_MAX_SECONDS, lipsync_price, started_seconds
-from bot.tools import LIPSYNC, JobSpec
+from bot.tools import LIPSYNC, FileInput, JobSpec
+from handlers.actors import LIPSYNC_WITH, actor_keyboard, owned_actor
 from handlers.conversation import build_flow
 from handlers.media import (
     AUDIO_INPUT,
     PHOTO_INPUT,
     MediaRefused,
-    ReceivedFile,
     audio_from,
     expect_audio,
     expect_photo,
@@ -23,11 +30,14 @@ from handlers.media import (
 from handlers.orders import offer
 from handlers.terms import TERMS, terms_state, unless_agreed
 from providers.models import MediaKind
+from storage.actors import Actor
 
 PORTRAIT, AUDIO = range(2)
 PORTRAIT_LIMIT = 5 * 1024 * 1024
 """The provider takes JPG or PNG portraits under 5 MB."""
 PORTRAIT_TYPES = frozenset({"image/jpeg", "image/png"})
+FACE_PICK = "lipsync:face:"
+VOICE_PICK = "lipsync:voice:"
 
 
 async def lipsync(update: Update, context: BotContext) -> object:
@@ -36,16 +46,45 @@ async def lipsync(update: Update, context: BotContext) -> object:
 
 
 async def begin(update: Update, context: BotContext) -> int:
-    """Tell the price per second and ask for the portrait."""
+    """Tell the price per second and ask for the portrait, offering the user's actors."""
     assert update.effective_chat
-    multiplier = context.services.settings.credit_multiplier
+    balance = await _open(update, context)
+    if balance is None:
+        return ConversationHandler.END
+    shortest = lipsync_price(1, context.services.settings.credit_multiplier)
+    actors = await context.services.actors.list(context.user.id)
+    await update.effective_chat.send_message(
+        texts.lipsync_intro(shortest, balance, offers_actors=bool(actors)),
+        reply_markup=actor_keyboard(actors, FACE_PICK),
+    )
+    return PORTRAIT
+
+
+async def with_actor(update: Update, context: BotContext) -> object:
+    """Start a lipsync with an actor's face, from the actor's card."""
+    assert update.callback_query
+    actor = await owned_actor(update, context, LIPSYNC_WITH)
+    if actor is None:
+        return ConversationHandler.END
+    await update.callback_query.answer()
+    if context.user.terms_accepted_at is None:
+        return await unless_agreed(update, context, begin)
+    if await _open(update, context) is None:
+        return ConversationHandler.END
+    return await _ask_audio(
+        update, context, photo_input(actor.primary_photo, "image_asset", "portrait")
+    )
+
+
+async def _open(update: Update, context: BotContext) -> int | None:
+    """The user's balance if it covers the shortest lipsync; otherwise None, after saying so."""
+    assert update.effective_chat
+    shortest = lipsync_price(1, context.services.settings.credit_multiplier)
     balance = await context.services.ledger.balance(context.user.id)
-    shortest = lipsync_price(1, multiplier)
     if balance < shortest:
         await update.effective_chat.send_message(texts.not_enough_credits(shortest, balance))
-        return ConversationHandler.END
-    await update.effective_chat.send_message(texts.lipsync_intro(shortest, balance))
-    return PORTRAIT
+        return None
+    return balance
 
 
 async def portrait(update: Update, context: BotContext) -> int:
@@ -58,9 +97,39 @@ async def portrait(update: Update, context: BotContext) -> int:
     except MediaRefused as refused:
         await update.effective_message.reply_text(refused.reply)
         return PORTRAIT
-    context.user_data["lipsync"] = {"portrait": received}
-    await update.effective_message.reply_text(texts.LIPSYNC_AUDIO)
+    return await _ask_audio(
+        update, context, received.as_input("image_asset", MediaKind.IMAGE, "portrait")
+    )
+
+
+async def pick_portrait(update: Update, context: BotContext) -> int:
+    """Use an actor's face as the portrait."""
+    assert update.callback_query
+    actor = await owned_actor(update, context, FACE_PICK)
+    if actor is None:
+        return PORTRAIT
+    await update.callback_query.answer()
+    return await _ask_audio(
+        update, context, photo_input(actor.primary_photo, "image_asset", "portrait")
+    )
+
+
+async def _ask_audio(update: Update, context: BotContext, portrait_input: FileInput) -> int:
+    """Ask for the audio, offering the actors whose voice sample is short enough."""
+    assert update.effective_chat
+    context.user_data["lipsync"] = {"portrait": portrait_input}
+    voices = [
+        actor for actor in await context.services.actors.list(context.user.id) if _fits(actor)
+    ]
+    await update.effective_chat.send_message(
+        texts.lipsync_audio(offers_actors=bool(voices)),
+        reply_markup=actor_keyboard(voices, VOICE_PICK),
+    )
     return AUDIO
+
+
+def _fits(actor: Actor) -> bool:
+    return actor.voice is not None and actor.voice.seconds <= LIPSYNC_MAX_SECONDS
 
 
 async def audio(update: Update, context: BotContext) -> int:
@@ -77,25 +146,44 @@ async def audio(update: Update, context: BotContext) -> int:
             texts.audio_too_long(received.duration, LIPSYNC_MAX_SECONDS)
         )
         return AUDIO
-    portrait_file: ReceivedFile = context.user_data.pop("lipsync")["portrait"]
-    spec = JobSpec(
-        files=[
-            portrait_file.as_input("image_asset", MediaKind.IMAGE, "portrait"),
-            received.as_input("audio_asset", MediaKind.AUDIO, "audio"),
-        ],
-        audio_seconds=received.duration,
-    )
-    price = lipsync_price(received.duration, context.services.settings.credit_multiplier)
-    seconds = started_seconds(received.duration)
+    audio_input = received.as_input("audio_asset", MediaKind.AUDIO, "audio")
+    await _quote(update, context, audio_input, received.duration)
+    return ConversationHandler.END
+
+
+async def pick_voice(update: Update, context: BotContext) -> int:
+    """Use an actor's voice sample as the audio."""
+    assert update.callback_query
+    actor = await owned_actor(update, context, VOICE_PICK)
+    if actor is None:
+        return AUDIO
+    await update.callback_query.answer()
+    if actor.voice is None or not _fits(actor):
+        assert update.effective_chat
+        seconds = actor.voice.seconds if actor.voice else 0.0
+        await update.effective_chat.send_message(
+            texts.actor_voice_too_long(actor.name, seconds, LIPSYNC_MAX_SECONDS)
+        )
+        return AUDIO
+    await _quote(update, context, voice_input(actor, "audio_asset"), actor.voice.seconds)
+    return ConversationHandler.END
+
+
+async def _quote(
+    update: Update, context: BotContext, audio_input: FileInput, seconds: float
+) -> None:
+    portrait_input: FileInput = context.user_data.pop("lipsync")["portrait"]
+    spec = JobSpec(files=[portrait_input, audio_input], audio_seconds=seconds)
+    price = lipsync_price(seconds, context.services.settings.credit_multiplier)
+    started = started_seconds(seconds)
     await offer(
         update,
         context,
         LIPSYNC,
         spec,
         price,
-        lambda balance: texts.lipsync_quote(seconds, price, balance),
+        lambda balance: texts.lipsync_quote(started, price, balance),
     )
-    return ConversationHandler.END
 
 
 def build_lipsync_handlers() -> list[ConversationHandler[BotContext]]:
@@ -103,15 +191,20 @@ def build_lipsync_handlers() -> list[ConversationHandler[BotContext]]:
     return [
         build_flow(
             "lipsync",
-            entry_points=[CommandHandler("lipsync", lipsync)],
+            entry_points=[
+                CommandHandler("lipsync", lipsync),
+                CallbackQueryHandler(with_actor, pattern=f"^{LIPSYNC_WITH}"),
+            ],
             states={
                 TERMS: terms_state(begin),
                 PORTRAIT: [
                     MessageHandler(PHOTO_INPUT, portrait),
+                    CallbackQueryHandler(pick_portrait, pattern=f"^{FACE_PICK}"),
                     MessageHandler(anything_else, expect_photo),
                 ],
                 AUDIO: [
                     MessageHandler(AUDIO_INPUT, audio),
+                    CallbackQueryHandler(pick_voice, pattern=f"^{VOICE_PICK}"),
                     MessageHandler(anything_else, expect_audio),
                 ],
             },

@@ -44,10 +44,12 @@ async def offer(
     spec: JobSpec,
     price: int,
     describe: Callable[[int], str],
+    provider: str | None = None,
 ) -> None:
     """Save the inputs with their price and ask the user to confirm the charge.
 
-    `describe` words the offer, given the user's balance.
+    `describe` words the offer, given the user's balance; `provider` names the actor
+    provider of an actor job.
     """
     assert update.effective_chat and update.effective_user
     balance = await context.services.ledger.balance(update.effective_user.id)
@@ -60,6 +62,7 @@ async def offer(
         tool=tool,
         spec=spec,
         price=price,
+        provider=provider,
     )
     await update.effective_chat.send_message(describe(balance), reply_markup=quote_keyboard(job))
 

@@ -1,25 +1,17 @@
-"""The interface the job engine drives: every generation provider implements it."""
+"""The interfaces the job engine drives: every provider client implements one of them."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from providers.models import Generation, GenerationResult, MediaKind
+from providers.models import Generation, GenerationResult, MediaKind, Training, TrainingFile
 
 
-class GenerationProvider(Protocol):
-    """Start/poll/fetch generation at one provider, as ZenCreator's public API shapes it."""
+class GenerationSource(Protocol):
+    """A provider whose generations are polled and fetched."""
 
     name: str
-    """Stable identifier, used as the namespace of cached asset ids."""
-
-    async def upload(self, data: bytes, media_type: MediaKind, filename: str) -> str:
-        """Upload one input file and return its asset id."""
-        ...
-
-    async def start(self, tool: str, input: dict[str, Any], idempotency_key: str) -> Generation:
-        """Start a generation; the same key never starts a second one."""
-        ...
+    """Stable identifier: the job's `provider` column, and the namespace of cached assets."""
 
     async def status(self, generation_id: str) -> Generation: ...
 
@@ -29,8 +21,55 @@ class GenerationProvider(Protocol):
         """Fetch the bytes of one output."""
         ...
 
+    async def aclose(self) -> None: ...
+
+
+class GenerationProvider(GenerationSource, Protocol):
+    """Start/poll/fetch generation at one provider, as ZenCreator's public API shapes it."""
+
+    async def upload(self, data: bytes, media_type: MediaKind, filename: str) -> str:
+        """Upload one input file and return its asset id."""
+        ...
+
+    async def start(self, tool: str, input: dict[str, Any], idempotency_key: str) -> Generation:
+        """Start a generation; the same key never starts a second one."""
+        ...
+
     async def balance(self) -> float:
         """The provider account's remaining credits."""
         ...
 
-    async def aclose(self) -> None: ...
+
+class ActorProvider(GenerationSource, Protocol):
+    """Trains an actor's likeness (a LoRA) and voice, and pictures a trained likeness."""
+
+    async def available(self) -> bool:
+        """Whether the provider takes actor work now. Being disabled upstream is a normal
+        state, answered False, never raised."""
+        ...
+
+    async def train_likeness(
+        self, images: list[TrainingFile], *, name: str, trigger_word: str, idempotency_key: str
+    ) -> Training:
+        """Start training a likeness LoRA on face photos (4 to 30)."""
+        ...
+
+    async def clone_voice(
+        self, sample: TrainingFile, *, name: str, idempotency_key: str
+    ) -> Training:
+        """Start cloning a voice from one sample (instant cloning; may finish at once)."""
+        ...
+
+    async def training(self, training_id: str) -> Training:
+        """Where a training started by this provider stands now."""
+        ...
+
+    async def picture(
+        self, model_ref: str, trigger_word: str | None, prompt: str, idempotency_key: str
+    ) -> Generation:
+        """Start an image of a trained likeness from a prompt; poll it with `status`."""
+        ...
+
+    async def delete_model(self, model_ref: str) -> None:
+        """Remove a trained model where the provider allows it; a missing one is no error."""
+        ...

@@ -143,3 +143,44 @@ class ErrorEnvelope(WireModel):
 
     error: ErrorDetail | str | None = None
     detail: list[ValidationIssue] | str | None = None
+
+
+# --- Actor training (Scenario, Framehood): the provider-neutral view the engine works with.
+
+
+class TrainingState(StrEnum):
+    QUEUED = "queued"
+    TRAINING = "training"
+    TRAINED = "trained"
+    FAILED = "failed"
+    """Failed or cancelled at the provider."""
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (self.TRAINED, self.FAILED)
+
+
+class Training(BaseModel):
+    """Where one likeness or voice training stands at its provider."""
+
+    id: str
+    """What `ActorProvider.training` is asked with (a Scenario model id, a Framehood job id)."""
+    state: TrainingState
+    stage: str | None = None
+    """The provider's own name for the current stage, e.g. Scenario's `running-train`."""
+    progress: float | None = None
+    """0 to 1, when the provider reports it."""
+    remaining_seconds: float | None = None
+    error: str | None = None
+    """Why it failed, in the provider's words."""
+    model_ref: str | None = None
+    """Once trained: what later calls name the result by (a model id, a LoRA file URL, a
+    voice id)."""
+
+
+class TrainingFile(BaseModel):
+    """One training input: a face photo or a voice sample."""
+
+    data: bytes
+    filename: str
+    kind: MediaKind

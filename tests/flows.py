@@ -35,3 +35,24 @@ async def send_both_photos(user: FakeUser) -> SentMessage:
     target_question = await user.wait_for_text("Step 2 of 2")
     await user.send_photo(TARGET)
     return target_question
+
+
+async def create_actor(
+    user: FakeUser, name: str, photos: list[bytes], voice: tuple[bytes, int] | None = None
+) -> None:
+    """Build an actor through /newactor: the name, photos one by one, then a voice or Skip."""
+    await user.send_text("/newactor")
+    await user.wait_for_text("What's their name?")
+    await user.send_text(name)
+    await user.wait_for_text("Now send photos")
+    for count, photo in enumerate(photos, start=1):
+        await user.send_photo(photo)
+        saved = await user.wait_for_text(texts.actor_photos_saved(name, count))
+    await user.press(saved, texts.DONE_BUTTON)
+    voice_question = await user.wait_for_text("Optional: send a voice sample")
+    if voice is None:
+        await user.press(voice_question, texts.SKIP_BUTTON)
+    else:
+        content, seconds = voice
+        await user.send_voice(content, duration=seconds)
+    await user.wait_for_text(texts.actor_saved(name))
