@@ -84,6 +84,7 @@ from typing import Any, Self
 from aiohttp import web
 from PIL import Image
 
+from tests.fakes.canned import ApiError, CannedAnswer, invalid, parse_target
 from tests.fakes.changes import Changes
 from tests.fakes.server import serve
 
@@ -231,70 +232,6 @@ class RequestRecord:
     """The status answered; 0 while the request is being handled."""
 
 
-class ApiError(Exception):
-    """An error answer in the envelope."""
-
-    def __init__(
-        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = dict(headers or {})
-
-    def response(self) -> web.Response:
-        body = {"error": {"code": self.code, "message": self.message}}
-        return web.json_response(body, status=self.status, headers=self.headers)
-
-
-def _invalid(name: str, reason: str) -> ApiError:
-    return ApiError(422, "validation_error", f"{name}: {reason}")
-
-
-@dataclass
-class _Answer:
-    """A canned answer from `fail_next` / `respond_next`."""
-
-    method: str | None
-    pattern: str
-    status: int
-    body: bytes
-    content_type: str
-    headers: dict[str, str]
-    process: bool
-    remaining: int
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and fnmatch.fnmatchcase(
-            path, self.pattern
-        )
-
-    def response(self) -> web.Response:
-        return web.Response(
-            status=self.status,
-            body=self.body,
-            content_type=self.content_type,
-            headers=self.headers,
-        )
-
-
-def _parse_target(target: str) -> tuple[str | None, str]:
-    """`"POST /jobs/*"`, `"GET"` or `"/files/*"` -> (method, absolute path pattern)."""
-    method: str | None = None
-    path = target.strip()
-    head, _, rest = path.partition(" ")
-    if head.isalpha() and head.isupper():
-        method, path = head, rest.strip()
-    if not path:
-        return method, "*"
-    if not path.startswith("/"):
-        path = "/" + path
-    if not path.startswith((API + "/", "/files/")):
-        path = API + path
-    return method, path
-
-
 class FakeFramehood:
     """Framehood's actor models at ``base_url``; ``async with FakeFramehood() as fh``."""
 
@@ -319,7 +256,7 @@ class FakeFramehood:
         self.requests: list[RequestRecord] = []
         self.server_errors: list[str] = []
 
-        self._answers: list[_Answer] = []
+        self._answers: list[CannedAnswer] = []
         self._ids = itertools.count(1)
         self._changes = Changes()  # tests wait on these, never sleep
         self._runner: web.AppRunner | None = None
@@ -437,7 +374,7 @@ class FakeFramehood:
 
     def requests_for(self, target: str) -> list[RequestRecord]:
         """The requests matching `target` (the syntax of `fail_next`), in order."""
-        method, pattern = _parse_target(target)
+        method, pattern = parse_target(target, API, (API + "/", "/files/"))
         return [
             r
             for r in self.requests
@@ -467,12 +404,12 @@ class FakeFramehood:
         process: bool,
         content_type: str = "application/json",
     ) -> None:
-        method, pattern = _parse_target(target)
+        method, pattern = parse_target(target, API, (API + "/", "/files/"))
         self._answers.append(
-            _Answer(method, pattern, status, body, content_type, headers, process, times)
+            CannedAnswer(method, pattern, status, body, content_type, headers, process, times)
         )
 
-    def _take_answer(self, method: str, path: str) -> _Answer | None:
+    def _take_answer(self, method: str, path: str) -> CannedAnswer | None:
         for answer in self._answers:
             if answer.matches(method, path):
                 answer.remaining -= 1
@@ -586,12 +523,12 @@ class FakeFramehood:
         try:
             params = await request.json()
         except ValueError as err:
-            raise _invalid("body", "not valid JSON") from err
+            raise invalid("body", "not valid JSON") from err
         if not isinstance(params, dict):
-            raise _invalid("body", "must be an object of parameters")
+            raise invalid("body", "must be an object of parameters")
         _check_types(params, {**SCHEMAS[model], **WRAPPER_PARAMS})
         if not params["out"].strip():
-            raise _invalid("out", "must name the output file")
+            raise invalid("out", "must name the output file")
         mock = params.get("mock", False)
         record = JobRecord(
             self._new_id("job"), model, params, mock, 0.0, request.headers.get("Idempotency-Key")
@@ -642,38 +579,38 @@ class FakeFramehood:
 def _check_types(params: JSON, schema: Mapping[str, tuple[_Types, bool]]) -> None:
     for name in params:
         if name not in schema:
-            raise _invalid(name, "unknown parameter")
+            raise invalid(name, "unknown parameter")
     for name, (types, required) in schema.items():
         if name not in params:
             if required:
-                raise _invalid(name, "field required")
+                raise invalid(name, "field required")
             continue
         value = params[name]
         accepted = types if isinstance(types, tuple) else (types,)
         # JSON true is no integer, whatever Python thinks.
         if not isinstance(value, accepted) or (isinstance(value, bool) and bool not in accepted):
             names = " | ".join(t.__name__ for t in accepted)
-            raise _invalid(name, f"must be {names}")
+            raise invalid(name, f"must be {names}")
 
 
 def _decode_data_uri(name: str, value: str) -> tuple[str, bytes]:
     """(media type, bytes) of a base64 data URI; the fake fetches no other URL."""
     match = _DATA_URI.match(value)
     if match is None:
-        raise _invalid(name, "this fake accepts only data: URIs, not URLs to fetch")
+        raise invalid(name, "this fake accepts only data: URIs, not URLs to fetch")
     media_type, _, is_base64, payload = match.groups()
     if not is_base64:
-        raise _invalid(name, "the data URI must be base64")
+        raise invalid(name, "the data URI must be base64")
     try:
         return media_type.lower(), base64.b64decode(payload, validate=True)
     except binascii.Error as err:
-        raise _invalid(name, "the data URI is not valid base64") from err
+        raise invalid(name, "the data URI is not valid base64") from err
 
 
 def _training_images(params: JSON) -> dict[str, bytes]:
     """The images in the training ZIP, which must hold 4 to 30."""
     if params.get("data_archive_format", "zip").lower() != "zip":
-        raise _invalid("data_archive_format", "only zip archives are supported")
+        raise invalid("data_archive_format", "only zip archives are supported")
     _, data = _decode_data_uri("images_data_url", params["images_data_url"])
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -686,9 +623,9 @@ def _training_images(params: JSON) -> dict[str, bytes]:
                 and not info.filename.rsplit(".", 1)[0].endswith("_mask")
             }
     except zipfile.BadZipFile as err:
-        raise _invalid("images_data_url", "is not a ZIP archive") from err
+        raise invalid("images_data_url", "is not a ZIP archive") from err
     if not MIN_TRAINING_IMAGES <= len(images) <= MAX_TRAINING_IMAGES:
-        raise _invalid(
+        raise invalid(
             "images_data_url",
             f"the archive holds {len(images)} images; "
             f"{MIN_TRAINING_IMAGES} to {MAX_TRAINING_IMAGES} are needed",
@@ -698,43 +635,43 @@ def _training_images(params: JSON) -> dict[str, bytes]:
 
 def _check_inference(params: JSON) -> None:
     if not params["prompt"].strip():
-        raise _invalid("prompt", "must not be empty")
+        raise invalid("prompt", "must not be empty")
     size = params.get("image_size", DEFAULT_IMAGE_SIZE)
     if isinstance(size, dict) and not (
         set(size) == {"width", "height"}
         and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size.values())
     ):
-        raise _invalid("image_size", "a custom size is {width, height} in whole pixels")
+        raise invalid("image_size", "a custom size is {width, height} in whole pixels")
     for index, lora in enumerate(params.get("loras", [])):
         if not isinstance(lora, dict) or not isinstance(lora.get("path"), str):
-            raise _invalid(f"loras.{index}.path", "field required")
+            raise invalid(f"loras.{index}.path", "field required")
         scale = lora.get("scale", 1.0)
         if isinstance(scale, bool) or not isinstance(scale, int | float):
-            raise _invalid(f"loras.{index}.scale", "must be a number")
+            raise invalid(f"loras.{index}.scale", "must be a number")
     if params.get("num_images", 1) < 1:
-        raise _invalid("num_images", "must be at least 1")
+        raise invalid("num_images", "must be at least 1")
     if params.get("output_format", "jpeg") not in ("jpeg", "png"):
-        raise _invalid("output_format", "must be jpeg | png")
+        raise invalid("output_format", "must be jpeg | png")
     if params.get("acceleration", "none") not in ("none", "regular"):
-        raise _invalid("acceleration", "must be none | regular")
+        raise invalid("acceleration", "must be none | regular")
 
 
 def _voice_samples(params: JSON) -> list[bytes]:
     if not params["name"].strip():
-        raise _invalid("name", "must not be empty")
+        raise invalid("name", "must not be empty")
     labels = params.get("labels")
     if isinstance(labels, dict) and not set(labels) <= VOICE_LABEL_KEYS:
-        raise _invalid("labels", f"keys must be among {', '.join(sorted(VOICE_LABEL_KEYS))}")
+        raise invalid("labels", f"keys must be among {', '.join(sorted(VOICE_LABEL_KEYS))}")
     urls = params["sample_urls"]
     if not urls:
-        raise _invalid("sample_urls", "at least one audio sample is needed")
+        raise invalid("sample_urls", "at least one audio sample is needed")
     samples = []
     for index, url in enumerate(urls):
         name = f"sample_urls.{index}"
         if not isinstance(url, str):
-            raise _invalid(name, "must be a URL")
+            raise invalid(name, "must be a URL")
         media_type, data = _decode_data_uri(name, url)
         if not media_type.startswith("audio/"):
-            raise _invalid(name, f"must be audio, not {media_type or 'untyped data'}")
+            raise invalid(name, f"must be audio, not {media_type or 'untyped data'}")
         samples.append(data)
     return samples

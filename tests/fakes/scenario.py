@@ -80,6 +80,7 @@ from typing import Any, Literal, Self
 from aiohttp import web
 from PIL import Image
 
+from tests.fakes.canned import parse_target, target_matches
 from tests.fakes.changes import Changes
 from tests.fakes.server import serve
 
@@ -406,25 +407,7 @@ class _Answer:
     remaining: int
 
     def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and fnmatch.fnmatchcase(
-            path, self.pattern
-        )
-
-
-def _parse_target(target: str) -> tuple[str | None, str]:
-    """`"POST /models"`, `"POST"` or `"/models/*"` -> (method, absolute path pattern)."""
-    method: str | None = None
-    path = target.strip()
-    head, _, rest = path.partition(" ")
-    if head.isalpha() and head.isupper():
-        method, path = head, rest.strip()
-    if not path:
-        return method, "*"
-    if not path.startswith("/"):
-        path = "/" + path
-    if not path.startswith((API + "/", FILES + "/")):
-        path = API + path
-    return method, path
+        return target_matches(self.method, self.pattern, method, path)
 
 
 class FakeScenario:
@@ -579,7 +562,7 @@ class FakeScenario:
         starting) before answering the error.
         """
         headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
-        method, pattern = _parse_target(target)
+        method, pattern = parse_target(target, API, (API + "/", FILES + "/"))
         error = ApiError(status, message or f"injected {status}", headers)
         self._answers.append(_Answer(method, pattern, error, process, times))
 
@@ -615,7 +598,7 @@ class FakeScenario:
 
     def requests_for(self, target: str) -> list[RequestRecord]:
         """The requests matching `target` (the syntax of `fail_next`), in order."""
-        method, pattern = _parse_target(target)
+        method, pattern = parse_target(target, API, (API + "/", FILES + "/"))
         return [
             r
             for r in self.requests

@@ -82,6 +82,7 @@ import mutagen
 from aiohttp import BodyPartReader, web
 from PIL import Image
 
+from tests.fakes.canned import ApiError, CannedAnswer, invalid, parse_target
 from tests.fakes.changes import Changes
 from tests.fakes.server import serve
 
@@ -257,58 +258,6 @@ class RequestRecord:
     """The status answered; 0 while the request is being handled."""
 
 
-class ApiError(Exception):
-    """An error answer in ZenCreator's envelope."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = dict(headers or {})
-
-    def response(self) -> web.Response:
-        body = {"error": {"code": self.code, "message": self.message}}
-        return web.json_response(body, status=self.status, headers=self.headers)
-
-
-def _invalid(field_name: str, reason: str) -> ApiError:
-    return ApiError(422, "validation_error", f"{field_name}: {reason}")
-
-
-@dataclass
-class _Answer:
-    """A canned answer from `fail_next` / `respond_next`."""
-
-    method: str | None
-    pattern: str
-    status: int
-    body: bytes
-    content_type: str
-    headers: dict[str, str]
-    process: bool
-    remaining: int
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and fnmatch.fnmatchcase(
-            path, self.pattern
-        )
-
-    def response(self) -> web.Response:
-        return web.Response(
-            status=self.status,
-            body=self.body,
-            content_type=self.content_type,
-            headers=self.headers,
-        )
-
-
 class _SlidingWindow:
     """At most `limit` hits in any `window` seconds."""
 
@@ -332,22 +281,6 @@ class _SlidingWindow:
     def remaining(self, now: float) -> int:
         self._expire(now)
         return max(self.limit - len(self._hits), 0)
-
-
-def _parse_target(target: str) -> tuple[str | None, str]:
-    """`"POST /generations"`, `"POST"` or `"/generations/*"` -> (method, absolute pattern)."""
-    method: str | None = None
-    path = target.strip()
-    head, _, rest = path.partition(" ")
-    if head.isalpha() and head.isupper():
-        method, path = head, rest.strip()
-    if not path:
-        return method, "*"
-    if not path.startswith("/"):
-        path = "/" + path
-    if not path.startswith(("/api/", "/files/")):
-        path = API + path
-    return method, path
 
 
 def _measure_audio(data: bytes) -> float | None:
@@ -405,7 +338,7 @@ class FakeZenCreator:
         self.server_errors: list[str] = []
 
         self._plans: list[Plan] = []
-        self._answers: list[_Answer] = []
+        self._answers: list[CannedAnswer] = []
         self._outputs: dict[str, OutputRecord] = {}
         self._idempotency: dict[str, tuple[float, str, str]] = {}  # key -> (at, body, gen id)
         self._windows: dict[str, _SlidingWindow] = {}
@@ -592,7 +525,7 @@ class FakeZenCreator:
 
     def requests_for(self, target: str) -> list[RequestRecord]:
         """The requests matching `target` (the syntax of `fail_next`), in order."""
-        method, pattern = _parse_target(target)
+        method, pattern = parse_target(target, API, ("/api/", "/files/"))
         return [
             r
             for r in self.requests
@@ -624,12 +557,12 @@ class FakeZenCreator:
         process: bool,
         content_type: str = "application/json",
     ) -> None:
-        method, pattern = _parse_target(target)
+        method, pattern = parse_target(target, API, ("/api/", "/files/"))
         self._answers.append(
-            _Answer(method, pattern, status, body, content_type, headers, process, times)
+            CannedAnswer(method, pattern, status, body, content_type, headers, process, times)
         )
 
-    def _take_answer(self, method: str, path: str) -> _Answer | None:
+    def _take_answer(self, method: str, path: str) -> CannedAnswer | None:
         for answer in self._answers:
             if answer.matches(method, path):
                 answer.remaining -= 1
@@ -782,7 +715,7 @@ class FakeZenCreator:
         size = 0
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
-                raise _invalid("body", "nested multipart is not supported")
+                raise invalid("body", "nested multipart is not supported")
             if part.name == "media_type":
                 media_type = (await part.text()).strip()
             elif part.name == "file":
@@ -802,9 +735,9 @@ class FakeZenCreator:
                 f"file is {size} bytes; the limit is {self.max_upload_bytes // MB} MB",
             )
         if media_type not in MEDIA_TYPES:
-            raise _invalid("media_type", f"must be one of {', '.join(MEDIA_TYPES)}")
+            raise invalid("media_type", f"must be one of {', '.join(MEDIA_TYPES)}")
         if file_part is None:
-            raise _invalid("file", "field required")
+            raise invalid("file", "field required")
         filename, content_type, data = file_part
         bare_type = content_type.split(";")[0].strip().lower()
         if bare_type not in CONTENT_TYPES[media_type]:
@@ -824,9 +757,9 @@ class FakeZenCreator:
         try:
             body = await request.json()
         except ValueError as err:
-            raise _invalid("body", "not valid JSON") from err
+            raise invalid("body", "not valid JSON") from err
         if not isinstance(body, dict):
-            raise _invalid("body", "must be an object with tool and input")
+            raise invalid("body", "must be an object with tool and input")
         tool, tool_input = body.get("tool"), body.get("input", {})
         key = request.headers.get("Idempotency-Key")
         start = StartRecord(tool, tool_input, key)
@@ -837,16 +770,16 @@ class FakeZenCreator:
             at, previous, generation_id = self._idempotency[key]
             if now - at < IDEMPOTENCY_TTL:
                 if previous != fingerprint:
-                    raise _invalid("Idempotency-Key", "already used with a different request")
+                    raise invalid("Idempotency-Key", "already used with a different request")
                 start.generation_id, start.replayed = generation_id, True
                 return web.json_response(
                     self.generations[generation_id].as_json(),
                     headers={"Idempotent-Replayed": "true"},
                 )
         if tool not in TOOL_OUTPUTS:
-            raise _invalid("tool", f"unknown tool {tool!r}")
+            raise invalid("tool", f"unknown tool {tool!r}")
         if not isinstance(tool_input, dict):
-            raise _invalid("input", "must be an object")
+            raise invalid("input", "must be an object")
         price = self._price(tool, tool_input)
         if self.balance < price:
             raise ApiError(
@@ -877,18 +810,18 @@ class FakeZenCreator:
             _only_fields(tool_input, ("image_asset", "audio_asset", "prompt", "model"))
             image = self._asset(tool_input, "image_asset", "image")
             if image.content_type not in ("image/jpeg", "image/png"):
-                raise _invalid("image_asset", "must be a JPG or PNG image")
+                raise invalid("image_asset", "must be a JPG or PNG image")
             if len(image.data) > MAX_LIPSYNC_IMAGE_BYTES:
-                raise _invalid("image_asset", "the image must be under 5 MB")
+                raise invalid("image_asset", "the image must be under 5 MB")
             audio = self._asset(tool_input, "audio_asset", "audio")
             seconds = audio.duration or self.audio_duration
             if seconds > MAX_LIPSYNC_AUDIO_SECONDS:
-                raise _invalid(
+                raise invalid(
                     "audio_asset",
                     f"audio is {seconds:g} s long; at most {MAX_LIPSYNC_AUDIO_SECONDS:g} s",
                 )
             if not isinstance(tool_input.get("prompt", ""), str):
-                raise _invalid("prompt", "must be a string")
+                raise invalid("prompt", "must be a string")
             _one_of(tool_input, "model", LIPSYNC_MODELS)
             return 3.0 * math.ceil(seconds)
         return self.flat_price
@@ -896,14 +829,14 @@ class FakeZenCreator:
     def _asset(self, tool_input: JSON, name: str, media_type: str) -> UploadRecord:
         value = tool_input.get(name)
         if value is None:
-            raise _invalid(name, "field required")
+            raise invalid(name, "field required")
         if not isinstance(value, str):
-            raise _invalid(name, "must be an asset id string")
+            raise invalid(name, "must be an asset id string")
         asset = self.assets.get(value)
         if asset is None:
-            raise _invalid(name, f"no asset {value!r}")
+            raise invalid(name, f"no asset {value!r}")
         if asset.media_type != media_type:
-            raise _invalid(name, f"must be an {media_type} asset, not {asset.media_type}")
+            raise invalid(name, f"must be an {media_type} asset, not {asset.media_type}")
         return asset
 
     def _generation(self, request: web.Request) -> GenerationRecord:
@@ -958,9 +891,9 @@ def _bucket_of(method: str, path: str) -> str:
 def _only_fields(tool_input: JSON, allowed: Collection[str]) -> None:
     for name in tool_input:
         if name not in allowed:
-            raise _invalid(name, "unknown field")
+            raise invalid(name, "unknown field")
 
 
 def _one_of(tool_input: JSON, name: str, allowed: Collection[str]) -> None:
     if name in tool_input and tool_input[name] not in allowed:
-        raise _invalid(name, f"must be one of {' | '.join(allowed)}")
+        raise invalid(name, f"must be one of {' | '.join(allowed)}")
