@@ -7,7 +7,7 @@ album of ten is ten small writes and nothing is lost if the user wanders off mid
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -157,8 +157,8 @@ async def photos_done(update: Update, context: BotContext) -> object:
     assert query and chat
     draft = context.user_data[DRAFT]
     await query.answer()
-    await query.edit_message_reply_markup(None)
-    if draft["id"] is None:
+    await _drop_buttons(query)
+    if "count" not in draft:  # a Done left over from an earlier flow, before any photo
         await chat.send_message(texts.ACTOR_PHOTO_EXPECTED)
         return PHOTOS
     if not draft["new"]:
@@ -216,7 +216,7 @@ async def skip_voice(update: Update, context: BotContext) -> object:
     chat = update.effective_chat
     assert query and chat
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await _drop_buttons(query)
     await chat.send_message(texts.actor_saved(context.user_data[DRAFT]["name"]))
     return _end(context)
 
@@ -329,6 +329,12 @@ async def _ask(
     context.user_data[DRAFT] = {"id": actor_id, "name": actor_name, "new": False}
     await update.effective_chat.send_message(text)
     return state
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    """Remove the pressed message's buttons, unless a repeat press found them gone."""
+    if isinstance(query.message, Message) and query.message.reply_markup:
+        await query.edit_message_reply_markup(None)
 
 
 def _end(context: BotContext) -> int:

@@ -247,3 +247,20 @@ async def test_a_forged_callback_for_another_users_actor_is_refused(
     still = await bot.services.actors.get(actor.id, 101)
     assert still.name == "Anna" and len(still.photos) == 1
     assert not any("Anna" in (m.text or m.caption or "") for m in bob.messages())
+
+
+async def test_a_stale_done_button_before_any_photo_asks_for_a_photo(
+    telegram: FakeTelegram, bot: RunningBot
+) -> None:
+    ann = telegram.user(101)
+    await create_actor(ann, "Anna", ANNA_FACES[:1])
+    old_done = next(m for m in ann.messages() if m.text == texts.actor_photos_saved("Anna", 1))
+    card = await open_card(ann, "Anna")
+    await ann.press(card, texts.ACTOR_BUTTON_PHOTOS)
+    await ann.wait_for_text(texts.add_photos_prompt("Anna", 1))
+    await ann.press_data(old_done, "actor:done")
+    assert (await ann.next_message()).text == texts.ACTOR_PHOTO_EXPECTED
+    await ann.send_photo(ANNA_FACES[1])
+    count = await ann.wait_for_text(texts.actor_photos_saved("Anna", 2))
+    await ann.press(count, texts.DONE_BUTTON)
+    await ann.wait_for_text(texts.photos_added("Anna", 2))
