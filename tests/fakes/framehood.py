@@ -66,8 +66,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fnmatch
-import inspect
 import io
 import itertools
 import json as jsonlib
@@ -78,14 +76,13 @@ import zipfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from types import NoneType, TracebackType
+from types import NoneType
 from typing import Any, Self
 
 from aiohttp import web
 from PIL import Image
 
-from tests.fakes.canned import ApiError, CannedAnswer, invalid, parse_target
-from tests.fakes.changes import Changes
+from tests.fakes.canned import ApiError, CannedAnswer, FakeProviderServer, invalid, parse_target
 from tests.fakes.server import serve
 
 JSON = dict[str, Any]
@@ -232,8 +229,12 @@ class RequestRecord:
     """The status answered; 0 while the request is being handled."""
 
 
-class FakeFramehood:
+class FakeFramehood(FakeProviderServer[RequestRecord, CannedAnswer]):
     """Framehood's actor models at ``base_url``; ``async with FakeFramehood() as fh``."""
+
+    label = "Framehood"
+    api = API
+    roots = (API + "/", "/files/")
 
     def __init__(
         self,
@@ -243,6 +244,7 @@ class FakeFramehood:
         balance: float = DEFAULT_BALANCE,
         hold_sync_jobs: bool = False,
     ) -> None:
+        super().__init__()
         self.api_key = api_key
         self.disabled = disabled
         """Every actor model answers 503 model_disabled while this is set."""
@@ -253,13 +255,8 @@ class FakeFramehood:
 
         self.jobs: dict[str, JobRecord] = {}
         self.files: dict[str, FileRecord] = {}
-        self.requests: list[RequestRecord] = []
-        self.server_errors: list[str] = []
 
-        self._answers: list[CannedAnswer] = []
         self._ids = itertools.count(1)
-        self._changes = Changes()  # tests wait on these, never sleep
-        self._runner: web.AppRunner | None = None
 
     # --- Lifecycle
 
@@ -271,17 +268,6 @@ class FakeFramehood:
         app.router.add_get("/files/{name}", self._file)
         self._runner, self.base_url = await serve(app)
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        if self.server_errors and exc_type is None:
-            raise AssertionError("the fake Framehood server failed:\n" + self.server_errors[0])
 
     # --- Test-facing API: outcomes
 
@@ -347,15 +333,6 @@ class FakeFramehood:
 
     # --- Test-facing API: waiting and reading
 
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        """Wait until predicate() holds; re-checked whenever the fake handles a request."""
-        if not await self._changes.wait_for(predicate, timeout):
-            try:
-                source = inspect.getsource(predicate).strip()
-            except (OSError, TypeError):
-                source = repr(predicate)
-            raise TimeoutError(f"still false after {timeout}s: {source}\n{self._history()}")
-
     async def wait_for_job(
         self, model: str | None = None, *, count: int = 1, timeout: float = 5.0
     ) -> JobRecord:
@@ -372,24 +349,10 @@ class FakeFramehood:
         await self.wait_until(lambda: len(matching()) >= count, timeout)
         return matching()[count - 1]
 
-    def requests_for(self, target: str) -> list[RequestRecord]:
-        """The requests matching `target` (the syntax of `fail_next`), in order."""
-        method, pattern = parse_target(target, API, (API + "/", "/files/"))
-        return [
-            r
-            for r in self.requests
-            if (method is None or r.method == method) and fnmatch.fnmatchcase(r.path, pattern)
-        ]
-
     # --- Internals: state
 
-    def _history(self) -> str:
-        lines = ["last requests:"]
-        lines += [f"  {r.method} {r.path} -> {r.status}" for r in self.requests[-10:]] or [
-            "  none"
-        ]
-        lines.append(f"jobs: {[(j.id, j.model, j.status) for j in self.jobs.values()]}")
-        return "\n".join(lines)
+    def _state_lines(self) -> list[str]:
+        return [f"jobs: {[(j.id, j.model, j.status) for j in self.jobs.values()]}"]
 
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._ids):04d}"
@@ -408,15 +371,6 @@ class FakeFramehood:
         self._answers.append(
             CannedAnswer(method, pattern, status, body, content_type, headers, process, times)
         )
-
-    def _take_answer(self, method: str, path: str) -> CannedAnswer | None:
-        for answer in self._answers:
-            if answer.matches(method, path):
-                answer.remaining -= 1
-                if answer.remaining <= 0:
-                    self._answers.remove(answer)
-                return answer
-        return None
 
     def _running(self, job_id: str) -> JobRecord:
         record = self.jobs[job_id]

@@ -62,8 +62,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fnmatch
-import inspect
 import io
 import itertools
 import json as jsonlib
@@ -74,14 +72,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from types import TracebackType
 from typing import Any, Literal, Self
 
 from aiohttp import web
 from PIL import Image
 
-from tests.fakes.canned import parse_target, target_matches
-from tests.fakes.changes import Changes
+from tests.fakes.canned import FakeProviderServer, parse_target, target_matches
 from tests.fakes.server import serve
 
 JSON = dict[str, Any]
@@ -410,8 +406,12 @@ class _Answer:
         return target_matches(self.method, self.pattern, method, path)
 
 
-class FakeScenario:
+class FakeScenario(FakeProviderServer[RequestRecord, _Answer]):
     """Scenario's API at ``base_url``; use as ``async with FakeScenario() as scenario``."""
+
+    label = "Scenario"
+    api = API
+    roots = (API + "/", FILES + "/")
 
     def __init__(
         self,
@@ -425,6 +425,7 @@ class FakeScenario:
         """`polls_until_trained`: a training answers `training` to that many GETs of its
         model, then `trained` (None: only `finish` and `fail` end it). `clock` dates
         records (seconds since the epoch)."""
+        super().__init__()
         self.api_key = api_key
         self.api_secret = api_secret
         self.polls_until_trained = polls_until_trained
@@ -433,15 +434,10 @@ class FakeScenario:
         self.models: dict[str, ModelRecord] = {}
         self.jobs: dict[str, JobRecord] = {}
         self.assets: dict[str, AssetRecord] = {}
-        self.requests: list[RequestRecord] = []
-        self.server_errors: list[str] = []
         self.root_url = ""
         self.base_url = ""
         self._files: dict[str, tuple[bytes, str]] = {}
-        self._answers: list[_Answer] = []
         self._ids = itertools.count(1)
-        self._changes = Changes()
-        self._runner: web.AppRunner | None = None
 
     async def __aenter__(self) -> Self:
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024**2)
@@ -458,17 +454,6 @@ class FakeScenario:
         self._runner, self.root_url = await serve(app)
         self.base_url = self.root_url + API
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        if self.server_errors and exc_type is None:
-            raise AssertionError("the fake Scenario server failed:\n" + self.server_errors[0])
 
     # --- Test-facing API: trainings
 
@@ -568,15 +553,6 @@ class FakeScenario:
 
     # --- Test-facing API: waiting and reading
 
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        """Wait until predicate() holds; re-checked whenever the fake handles a request."""
-        if not await self._changes.wait_for(predicate, timeout):
-            try:
-                source = inspect.getsource(predicate).strip()
-            except (OSError, TypeError):
-                source = repr(predicate)
-            raise TimeoutError(f"still false after {timeout}s: {source}\n{self._history()}")
-
     async def wait_for_model(
         self,
         *,
@@ -596,25 +572,13 @@ class FakeScenario:
         await self.wait_until(lambda: bool(matching()), timeout)
         return matching()[0]
 
-    def requests_for(self, target: str) -> list[RequestRecord]:
-        """The requests matching `target` (the syntax of `fail_next`), in order."""
-        method, pattern = parse_target(target, API, (API + "/", FILES + "/"))
-        return [
-            r
-            for r in self.requests
-            if (method is None or r.method == method) and fnmatch.fnmatchcase(r.path, pattern)
-        ]
-
     # --- Internals: state
 
-    def _history(self) -> str:
-        lines = ["last requests:"]
-        lines += [f"  {r.method} {r.path} -> {r.status}" for r in self.requests[-10:]] or [
-            "  none"
+    def _state_lines(self) -> list[str]:
+        return [
+            f"models: {[(m.id, m.type, m.status) for m in self.models.values()]}",
+            f"jobs: {[(j.id, j.job_type, j.status) for j in self.jobs.values()]}",
         ]
-        lines.append(f"models: {[(m.id, m.type, m.status) for m in self.models.values()]}")
-        lines.append(f"jobs: {[(j.id, j.job_type, j.status) for j in self.jobs.values()]}")
-        return "\n".join(lines)
 
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._ids):04d}"
@@ -668,15 +632,6 @@ class FakeScenario:
         self.assets[asset_id] = asset
         self._files[asset_id] = (data, content_type)
         return asset
-
-    def _take_answer(self, method: str, path: str) -> _Answer | None:
-        for answer in self._answers:
-            if answer.matches(method, path):
-                answer.remaining -= 1
-                if answer.remaining <= 0:
-                    self._answers.remove(answer)
-                return answer
-        return None
 
     # --- Internals: HTTP
 

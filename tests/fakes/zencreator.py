@@ -63,8 +63,6 @@ changes are atomic between awaits.
 
 from __future__ import annotations
 
-import fnmatch
-import inspect
 import io
 import itertools
 import json as jsonlib
@@ -75,15 +73,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from types import TracebackType
 from typing import Any, Literal, Self
 
 import mutagen
 from aiohttp import BodyPartReader, web
 from PIL import Image
 
-from tests.fakes.canned import ApiError, CannedAnswer, invalid, parse_target
-from tests.fakes.changes import Changes
+from tests.fakes.canned import ApiError, CannedAnswer, FakeProviderServer, invalid, parse_target
 from tests.fakes.server import serve
 
 JSON = dict[str, Any]
@@ -300,8 +296,12 @@ def _sniff_content_type(data: bytes, kind: str) -> str:
     return "video/mp4" if kind == "video" else "image/png"
 
 
-class FakeZenCreator:
+class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
     """ZenCreator's public API at ``base_url``; use as ``async with FakeZenCreator() as zc``."""
+
+    label = "ZenCreator"
+    api = API
+    roots = ("/api/", "/files/")
 
     def __init__(
         self,
@@ -319,6 +319,7 @@ class FakeZenCreator:
     ) -> None:
         """`rate_limits` per bucket (read/generate/upload) over `rate_window` seconds;
         None turns rate limiting off. `clock` measures rate windows and idempotency TTLs."""
+        super().__init__()
         self.api_key = api_key
         self.balance = balance
         self.scopes = set(scopes)
@@ -334,18 +335,13 @@ class FakeZenCreator:
         self.assets: dict[str, UploadRecord] = {}
         self.generations: dict[str, GenerationRecord] = {}
         self.starts: list[StartRecord] = []
-        self.requests: list[RequestRecord] = []
-        self.server_errors: list[str] = []
 
         self._plans: list[Plan] = []
-        self._answers: list[CannedAnswer] = []
         self._outputs: dict[str, OutputRecord] = {}
         self._idempotency: dict[str, tuple[float, str, str]] = {}  # key -> (at, body, gen id)
         self._windows: dict[str, _SlidingWindow] = {}
         self.set_rate_limits(rate_limits, rate_window)
         self._ids = itertools.count(1)
-        self._changes = Changes()  # tests wait on these, never sleep
-        self._runner: web.AppRunner | None = None
 
     # --- Lifecycle
 
@@ -361,17 +357,6 @@ class FakeZenCreator:
         app.router.add_get("/files/{id}", self._download)
         self._runner, self.base_url = await serve(app)
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        if self.server_errors and exc_type is None:
-            raise AssertionError("the fake ZenCreator server failed:\n" + self.server_errors[0])
 
     # --- Test-facing API: outcomes
 
@@ -504,15 +489,6 @@ class FakeZenCreator:
 
     # --- Test-facing API: waiting and reading
 
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        """Wait until predicate() holds; re-checked whenever the fake handles a request."""
-        if not await self._changes.wait_for(predicate, timeout):
-            try:
-                source = inspect.getsource(predicate).strip()
-            except (OSError, TypeError):
-                source = repr(predicate)
-            raise TimeoutError(f"still false after {timeout}s: {source}\n{self._history()}")
-
     async def wait_for_generation(self, count: int = 1, timeout: float = 5.0) -> GenerationRecord:
         """Wait until `count` generations were started; return the count-th."""
         await self.wait_until(lambda: len(self.generations) >= count, timeout)
@@ -523,26 +499,10 @@ class FakeZenCreator:
         await self.wait_until(lambda: len(self.uploads) >= count, timeout)
         return self.uploads[count - 1]
 
-    def requests_for(self, target: str) -> list[RequestRecord]:
-        """The requests matching `target` (the syntax of `fail_next`), in order."""
-        method, pattern = parse_target(target, API, ("/api/", "/files/"))
-        return [
-            r
-            for r in self.requests
-            if (method is None or r.method == method) and fnmatch.fnmatchcase(r.path, pattern)
-        ]
-
     # --- Internals: state
 
-    def _history(self) -> str:
-        lines = ["last requests:"]
-        lines += [f"  {r.method} {r.path} -> {r.status}" for r in self.requests[-10:]] or [
-            "  none"
-        ]
-        lines.append(
-            f"generations: {[(g.id, g.tool, g.status) for g in self.generations.values()]}"
-        )
-        return "\n".join(lines)
+    def _state_lines(self) -> list[str]:
+        return [f"generations: {[(g.id, g.tool, g.status) for g in self.generations.values()]}"]
 
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._ids):04d}"
@@ -561,15 +521,6 @@ class FakeZenCreator:
         self._answers.append(
             CannedAnswer(method, pattern, status, body, content_type, headers, process, times)
         )
-
-    def _take_answer(self, method: str, path: str) -> CannedAnswer | None:
-        for answer in self._answers:
-            if answer.matches(method, path):
-                answer.remaining -= 1
-                if answer.remaining <= 0:
-                    self._answers.remove(answer)
-                return answer
-        return None
 
     def _take_plan(self, tool: str) -> Plan:
         for plan in self._plans:
