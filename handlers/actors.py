@@ -6,8 +6,10 @@ an id of someone else's actor is answered exactly like a deleted one.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot import texts
 from bot.actors import (
@@ -20,6 +22,8 @@ from bot.context import BotContext
 from bot.tools import ACTOR_LIKENESS, ACTOR_VOICE
 from handlers.conversation import Handlers
 from handlers.orders import offer
+from handlers.terms import Step, unless_agreed
+from providers.base import ActorProvider
 from storage.actors import Actor, ActorNotFound, TrainingStatus
 
 PREFIX = "actor:"
@@ -62,6 +66,25 @@ def actor_keyboard(actors: list[Actor], prefix: str) -> InlineKeyboardMarkup | N
     if not buttons:
         return None
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+async def start_with_actor(
+    update: Update,
+    context: BotContext,
+    prefix: str,
+    begin: Step,
+    proceed: Callable[[Actor], Awaitable[object]],
+) -> object:
+    """Enter a flow from an actor's card: past the terms (which lead to the flow's own
+    first step), then on with the actor already chosen."""
+    assert update.callback_query
+    actor = await owned_actor(update, context, prefix)
+    if actor is None:
+        return ConversationHandler.END
+    await update.callback_query.answer()
+    if context.user.terms_accepted_at is None:
+        return await unless_agreed(update, context, begin)
+    return await proceed(actor)
 
 
 async def list_actors(update: Update, context: BotContext) -> None:
@@ -170,27 +193,46 @@ async def use_actor(update: Update, context: BotContext) -> None:
     )
 
 
-async def train_likeness(update: Update, context: BotContext) -> None:
-    """Quote a likeness training with the first available provider."""
-    assert update.callback_query
-    actor = await owned_actor(update, context, TRAIN)
+async def _ready_to_train(
+    update: Update, context: BotContext, prefix: str, missing: Callable[[Actor], str | None]
+) -> tuple[Actor, ActorProvider] | None:
+    """The actor and the provider to train it, or None after saying why not: no provider,
+    an input the training needs (`missing` words it), or a training already running."""
+    assert update.callback_query and update.effective_chat
+    actor = await owned_actor(update, context, prefix)
     if actor is None:
-        return
+        return None
     await update.callback_query.answer()
-    chat = update.effective_chat
-    assert chat
     trainer = await context.services.actor_providers.for_training()
     if trainer is None:
-        await chat.send_message(texts.TRAINING_UNAVAILABLE)
-        return
-    if is_training(actor):
-        await chat.send_message(texts.busy_training(actor.name))
-        return
+        refusal: str | None = texts.TRAINING_UNAVAILABLE
+    elif is_training(actor):
+        refusal = texts.busy_training(actor.name)
+    else:
+        refusal = missing(actor)
+    if refusal is not None:
+        await update.effective_chat.send_message(refusal)
+        return None
+    assert trainer is not None
+    return actor, trainer
+
+
+def _photos_missing(actor: Actor) -> str | None:
     if len(actor.photos) < MIN_TRAINING_PHOTOS:
-        await chat.send_message(
-            texts.needs_photos_to_train(actor.name, len(actor.photos), MIN_TRAINING_PHOTOS)
-        )
+        return texts.needs_photos_to_train(actor.name, len(actor.photos), MIN_TRAINING_PHOTOS)
+    return None
+
+
+def _voice_missing(actor: Actor) -> str | None:
+    return texts.NEEDS_VOICE_TO_CLONE if actor.voice is None else None
+
+
+async def train_likeness(update: Update, context: BotContext) -> None:
+    """Quote a likeness training with the first available provider."""
+    ready = await _ready_to_train(update, context, TRAIN, _photos_missing)
+    if ready is None:
         return
+    actor, trainer = ready
     price = context.services.settings.likeness_training_price
     await offer(
         update,
@@ -205,23 +247,10 @@ async def train_likeness(update: Update, context: BotContext) -> None:
 
 async def clone_voice(update: Update, context: BotContext) -> None:
     """Quote a voice clone of the actor's sample with the first available provider."""
-    assert update.callback_query
-    actor = await owned_actor(update, context, CLONE)
-    if actor is None:
+    ready = await _ready_to_train(update, context, CLONE, _voice_missing)
+    if ready is None:
         return
-    await update.callback_query.answer()
-    chat = update.effective_chat
-    assert chat
-    trainer = await context.services.actor_providers.for_training()
-    if trainer is None:
-        await chat.send_message(texts.TRAINING_UNAVAILABLE)
-        return
-    if actor.voice is None:
-        await chat.send_message(texts.NEEDS_VOICE_TO_CLONE)
-        return
-    if is_training(actor):
-        await chat.send_message(texts.busy_training(actor.name))
-        return
+    actor, trainer = ready
     price = context.services.settings.voice_clone_price
     await offer(
         update,

@@ -16,12 +16,13 @@ from bot.actors import photo_input
 from bot.context import BotContext
 from bot.pricing import faceswap_price
 from bot.tools import FACESWAP, FileInput, JobSpec
-from handlers.actors import FACESWAP_WITH, actor_keyboard, owned_actor
+from handlers.actors import FACESWAP_WITH, actor_keyboard, owned_actor, start_with_actor
 from handlers.conversation import build_flow
 from handlers.media import PHOTO_INPUT, MediaRefused, expect_photo, photo_from
-from handlers.orders import place_order
+from handlers.orders import balance_covering, place_order
 from handlers.terms import TERMS, terms_state, unless_agreed
 from providers.models import FaceswapModel, MediaKind
+from storage.actors import Actor
 
 FACE, TARGET = range(2)
 MODEL_PREFIX = "faceswap:model:"
@@ -50,29 +51,22 @@ async def begin(update: Update, context: BotContext) -> int:
 
 async def with_actor(update: Update, context: BotContext) -> object:
     """Start a face swap with an actor's face, from the actor's card."""
-    assert update.callback_query
-    actor = await owned_actor(update, context, FACESWAP_WITH)
-    if actor is None:
-        return ConversationHandler.END
-    await update.callback_query.answer()
-    if context.user.terms_accepted_at is None:
-        return await unless_agreed(update, context, begin)
-    if await _open(update, context) is None:
-        return ConversationHandler.END
-    return await _ask_target(
-        update, context, photo_input(actor.primary_photo, "face_asset", "face")
-    )
+
+    async def proceed(actor: Actor) -> object:
+        if await _open(update, context) is None:
+            return ConversationHandler.END
+        face_input = photo_input(actor.primary_photo, "face_asset", "face")
+        return await _ask_target(update, context, face_input)
+
+    return await start_with_actor(update, context, FACESWAP_WITH, begin, proceed)
 
 
 async def _open(update: Update, context: BotContext) -> int | None:
-    """The user's balance if it covers a face swap; otherwise None, after saying so."""
-    assert update.effective_chat
+    """The user's balance if it covers a face swap (after saying so if not); starts the flow."""
     price = faceswap_price(context.services.settings.credit_multiplier)
-    balance = await context.services.ledger.balance(context.user.id)
-    if balance < price:
-        await update.effective_chat.send_message(texts.not_enough_credits(price, balance))
-        return None
-    context.user_data["faceswap"] = {"model": FaceswapModel.SDXL.value}
+    balance = await balance_covering(update, context, price)
+    if balance is not None:
+        context.user_data["faceswap"] = {"model": FaceswapModel.SDXL.value}
     return balance
 
 

@@ -16,7 +16,7 @@ from bot.actors import photo_input, voice_input
 from bot.context import BotContext
 from bot.pricing import LIPSYNC_MAX_SECONDS, lipsync_price, started_seconds
 from bot.tools import LIPSYNC, FileInput, JobSpec
-from handlers.actors import LIPSYNC_WITH, actor_keyboard, owned_actor
+from handlers.actors import LIPSYNC_WITH, actor_keyboard, owned_actor, start_with_actor
 from handlers.conversation import build_flow
 from handlers.media import (
     AUDIO_INPUT,
@@ -27,7 +27,7 @@ from handlers.media import (
     expect_photo,
     photo_from,
 )
-from handlers.orders import offer
+from handlers.orders import balance_covering, offer
 from handlers.terms import TERMS, terms_state, unless_agreed
 from providers.models import MediaKind
 from storage.actors import Actor
@@ -62,29 +62,20 @@ async def begin(update: Update, context: BotContext) -> int:
 
 async def with_actor(update: Update, context: BotContext) -> object:
     """Start a lipsync with an actor's face, from the actor's card."""
-    assert update.callback_query
-    actor = await owned_actor(update, context, LIPSYNC_WITH)
-    if actor is None:
-        return ConversationHandler.END
-    await update.callback_query.answer()
-    if context.user.terms_accepted_at is None:
-        return await unless_agreed(update, context, begin)
-    if await _open(update, context) is None:
-        return ConversationHandler.END
-    return await _ask_audio(
-        update, context, photo_input(actor.primary_photo, "image_asset", "portrait")
-    )
+
+    async def proceed(actor: Actor) -> object:
+        if await _open(update, context) is None:
+            return ConversationHandler.END
+        portrait_input = photo_input(actor.primary_photo, "image_asset", "portrait")
+        return await _ask_audio(update, context, portrait_input)
+
+    return await start_with_actor(update, context, LIPSYNC_WITH, begin, proceed)
 
 
 async def _open(update: Update, context: BotContext) -> int | None:
     """The user's balance if it covers the shortest lipsync; otherwise None, after saying so."""
-    assert update.effective_chat
     shortest = lipsync_price(1, context.services.settings.credit_multiplier)
-    balance = await context.services.ledger.balance(context.user.id)
-    if balance < shortest:
-        await update.effective_chat.send_message(texts.not_enough_credits(shortest, balance))
-        return None
-    return balance
+    return await balance_covering(update, context, shortest)
 
 
 async def portrait(update: Update, context: BotContext) -> int:

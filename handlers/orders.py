@@ -37,6 +37,16 @@ async def place_order(
         )
 
 
+async def balance_covering(update: Update, context: BotContext, price: int) -> int | None:
+    """The user's balance if it covers `price`; otherwise None, after saying so."""
+    assert update.effective_chat
+    balance = await context.services.ledger.balance(context.user.id)
+    if balance < price:
+        await update.effective_chat.send_message(texts.not_enough_credits(price, balance))
+        return None
+    return balance
+
+
 async def offer(
     update: Update,
     context: BotContext,
@@ -52,9 +62,8 @@ async def offer(
     provider of an actor job.
     """
     assert update.effective_chat and update.effective_user
-    balance = await context.services.ledger.balance(update.effective_user.id)
-    if balance < price:
-        await update.effective_chat.send_message(texts.not_enough_credits(price, balance))
+    balance = await balance_covering(update, context, price)
+    if balance is None:
         return
     job = await context.services.engine.quote(
         user_id=update.effective_user.id,
