@@ -13,7 +13,7 @@ import providers.http
 from bot.app import CastbotApplication, build_application
 from bot.config import Settings, load_settings
 from bot.context import SERVICES_KEY, Services
-from tests.fakes.telegram import FakeTelegram
+from bot.playground.emulator import BotApiEmulator
 from tests.fakes.zencreator import FakeZenCreator
 
 ZENCREATOR_KEY = "zc_live_testkey_secret"
@@ -55,8 +55,8 @@ class RunningBot:
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
+async def telegram() -> AsyncIterator[BotApiEmulator]:
+    async with BotApiEmulator() as fake:
         yield fake
 
 
@@ -67,7 +67,7 @@ async def zencreator() -> AsyncIterator[FakeZenCreator]:
 
 
 @pytest.fixture
-def make_settings(telegram: FakeTelegram, zencreator: FakeZenCreator, tmp_path: Path) -> Any:
+def make_settings(telegram: BotApiEmulator, zencreator: FakeZenCreator, tmp_path: Path) -> Any:
     """Settings for a bot on the fakes; keyword arguments override any variable."""
 
     def make(**overrides: Any) -> Settings:

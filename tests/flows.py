@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from bot import texts
-from tests.fakes.telegram import FakeUser, SentMessage, make_jpeg
+from bot.playground.emulator import EmulatedUser, SentMessage, make_jpeg
 
 FACE = make_jpeg(color="red")
 TARGET = make_jpeg(color="blue")
 
 
-async def accept_terms(user: FakeUser) -> None:
+async def accept_terms(user: EmulatedUser) -> None:
     """Tap "I agree" under the consent shown before a first face swap or lipsync."""
     terms = await user.wait_for_text("please agree to these terms")
     await user.press(terms, texts.TERMS_AGREE_BUTTON)
 
 
-async def next_media(user: FakeUser, method: str) -> SentMessage:
+async def next_media(user: EmulatedUser, method: str) -> SentMessage:
     for _ in range(10):
         message = await user.next_message()
         if message.method == method:
@@ -23,14 +23,14 @@ async def next_media(user: FakeUser, method: str) -> SentMessage:
     raise AssertionError(f"no {method} among the bot's messages")
 
 
-async def start_faceswap(user: FakeUser) -> SentMessage:
+async def start_faceswap(user: EmulatedUser) -> SentMessage:
     """Send /faceswap as a first-time user; returns the flow's first question."""
     await user.send_text("/faceswap")
     await accept_terms(user)
     return await user.wait_for_text("Step 1 of 2")
 
 
-async def send_both_photos(user: FakeUser) -> SentMessage:
+async def send_both_photos(user: EmulatedUser) -> SentMessage:
     await user.send_photo(FACE)
     target_question = await user.wait_for_text("Step 2 of 2")
     await user.send_photo(TARGET)
@@ -38,7 +38,7 @@ async def send_both_photos(user: FakeUser) -> SentMessage:
 
 
 async def create_actor(
-    user: FakeUser, name: str, photos: list[bytes], voice: tuple[bytes, int] | None = None
+    user: EmulatedUser, name: str, photos: list[bytes], voice: tuple[bytes, int] | None = None
 ) -> None:
     """Build an actor through /newactor: the name, photos one by one, then a voice or Skip."""
     await user.send_text("/newactor")

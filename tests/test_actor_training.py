@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from bot import texts
+from bot.playground.emulator import BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
 from storage.actors import TrainingStatus
 from tests.conftest import RunningBot
 from tests.fakes.framehood import FakeFramehood
 from tests.fakes.scenario import FakeScenario
-from tests.fakes.telegram import FakeTelegram, FakeUser, SentMessage, make_jpeg
 from tests.flows import create_actor
 
 FACES = [make_jpeg(color=color) for color in ("red", "green", "navy", "olive")]
@@ -50,14 +50,14 @@ def on_framehood(framehood: FakeFramehood) -> dict[str, Any]:
     }
 
 
-async def open_card(user: FakeUser, name: str) -> SentMessage:
+async def open_card(user: EmulatedUser, name: str) -> SentMessage:
     await user.send_text("/actors")
     listing = await user.wait_for_text("Your actors")
     await user.press(listing, texts.pick_actor_button(name))
     return await user.wait_for_text(f"🎭 {name}")
 
 
-async def next_photo(user: FakeUser) -> SentMessage:
+async def next_photo(user: EmulatedUser) -> SentMessage:
     """The next photo the bot sends that is not an actor's card."""
     while True:
         message = await user.next_message()
@@ -65,7 +65,7 @@ async def next_photo(user: FakeUser) -> SentMessage:
             return message
 
 
-async def order_likeness(user: FakeUser, name: str, photos: int) -> None:
+async def order_likeness(user: EmulatedUser, name: str, photos: int) -> None:
     card = await open_card(user, name)
     await user.press(card, texts.train_likeness_button(LIKENESS_PRICE))
     quote = await user.wait_for_text(f"Training {name}'s likeness on {photos} photos")
@@ -73,7 +73,7 @@ async def order_likeness(user: FakeUser, name: str, photos: int) -> None:
 
 
 async def test_likeness_trains_across_a_restart_then_pictures_come_from_prompts(
-    telegram: FakeTelegram, scenario: FakeScenario, start_bot: Any
+    telegram: BotApiEmulator, scenario: FakeScenario, start_bot: Any
 ) -> None:
     bot: RunningBot = await start_bot(**on_scenario(scenario))
     ann = telegram.user(101)
@@ -122,7 +122,7 @@ async def test_likeness_trains_across_a_restart_then_pictures_come_from_prompts(
 
 
 async def test_a_failed_training_is_refunded_and_shown_on_the_card(
-    telegram: FakeTelegram, scenario: FakeScenario, start_bot: Any
+    telegram: BotApiEmulator, scenario: FakeScenario, start_bot: Any
 ) -> None:
     bot: RunningBot = await start_bot(**on_scenario(scenario))
     ann = telegram.user(101)
@@ -141,7 +141,7 @@ async def test_a_failed_training_is_refunded_and_shown_on_the_card(
 
 
 async def test_training_needs_four_photos_and_a_running_one_blocks_another(
-    telegram: FakeTelegram, scenario: FakeScenario, start_bot: Any
+    telegram: BotApiEmulator, scenario: FakeScenario, start_bot: Any
 ) -> None:
     await start_bot(**on_scenario(scenario))
     ann = telegram.user(101)
@@ -169,7 +169,7 @@ async def test_training_needs_four_photos_and_a_running_one_blocks_another(
 
 
 async def test_voice_is_cloned_at_scenario_with_the_actors_sample(
-    telegram: FakeTelegram, scenario: FakeScenario, start_bot: Any
+    telegram: BotApiEmulator, scenario: FakeScenario, start_bot: Any
 ) -> None:
     bot: RunningBot = await start_bot(**on_scenario(scenario))
     ann = telegram.user(101)
@@ -195,7 +195,7 @@ async def test_voice_is_cloned_at_scenario_with_the_actors_sample(
 
 
 async def test_framehood_disabled_upstream_means_no_training_offered(
-    telegram: FakeTelegram, framehood: FakeFramehood, start_bot: Any
+    telegram: BotApiEmulator, framehood: FakeFramehood, start_bot: Any
 ) -> None:
     await start_bot(**on_framehood(framehood))
     ann = telegram.user(101)
@@ -212,7 +212,7 @@ async def test_framehood_disabled_upstream_means_no_training_offered(
 
 
 async def test_framehood_trains_and_pictures_when_its_models_are_enabled(
-    telegram: FakeTelegram, framehood: FakeFramehood, start_bot: Any
+    telegram: BotApiEmulator, framehood: FakeFramehood, start_bot: Any
 ) -> None:
     framehood.disabled = False
     bot: RunningBot = await start_bot(**on_framehood(framehood))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot import texts
+from bot.playground.emulator import BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
 from storage.actors import MAX_ACTORS, MAX_PHOTOS, ActorPhoto
 from tests.conftest import RunningBot
-from tests.fakes.telegram import FakeTelegram, FakeUser, SentMessage, make_jpeg
 from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import TARGET, accept_terms, create_actor, next_media
 
@@ -15,7 +15,7 @@ ANNA_FACES = [make_jpeg(color=color) for color in ("red", "green", "navy", "oliv
 ANNA_VOICE = b"OggS\x00\x02anna speaking"
 
 
-async def open_card(user: FakeUser, name: str) -> SentMessage:
+async def open_card(user: EmulatedUser, name: str) -> SentMessage:
     await user.send_text("/actors")
     listing = await user.wait_for_text("Your actors")
     await user.press(listing, texts.pick_actor_button(name))
@@ -23,7 +23,7 @@ async def open_card(user: FakeUser, name: str) -> SentMessage:
 
 
 async def test_new_actor_from_an_album_and_a_voice_note_is_saved_and_listed(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await ann.send_text("/newactor")
@@ -62,7 +62,7 @@ async def test_new_actor_from_an_album_and_a_voice_note_is_saved_and_listed(
 
 
 async def test_limits_are_explained_name_photos_voice_and_actor_count(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await ann.send_text("/newactor")
@@ -114,7 +114,7 @@ async def test_limits_are_explained_name_photos_voice_and_actor_count(
 
 
 async def test_face_swap_and_lipsync_use_a_picked_actor_without_resending_media(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, start_bot: Any
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
     bot: RunningBot = await start_bot(welcome_credits=100)
     ann = telegram.user(101)
@@ -162,7 +162,7 @@ async def test_face_swap_and_lipsync_use_a_picked_actor_without_resending_media(
 
 
 async def test_a_voice_sample_longer_than_lipsync_takes_is_not_offered(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await create_actor(ann, "Long", ANNA_FACES[:1], voice=(ANNA_VOICE, 60))
@@ -176,7 +176,7 @@ async def test_a_voice_sample_longer_than_lipsync_takes_is_not_offered(
 
 
 async def test_rename_add_photos_set_voice_and_delete_from_the_card(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await create_actor(ann, "Anna", ANNA_FACES[:1])
@@ -216,7 +216,7 @@ async def test_rename_add_photos_set_voice_and_delete_from_the_card(
 
 
 async def test_a_forged_callback_for_another_users_actor_is_refused(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann, bob = telegram.user(101), telegram.user(202, "Bob")
     await create_actor(ann, "Anna", ANNA_FACES[:1], voice=(ANNA_VOICE, 12))
@@ -250,7 +250,7 @@ async def test_a_forged_callback_for_another_users_actor_is_refused(
 
 
 async def test_a_stale_done_button_before_any_photo_asks_for_a_photo(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await create_actor(ann, "Anna", ANNA_FACES[:1])

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from bot import alerts, broadcasts, texts
+from bot.playground.emulator import BotApiEmulator, EmulatedUser
 from storage.broadcasts import BroadcastsRepository
 from storage.db import Database
 from storage.users import LedgerKind, UsersRepository
 from tests.conftest import RunningBot
-from tests.fakes.telegram import FakeTelegram, FakeUser
 from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import next_media, send_both_photos, start_faceswap
 
@@ -27,7 +27,7 @@ async def admin_bot(start_bot: Any) -> RunningBot:
     return running
 
 
-async def started(telegram: FakeTelegram, *user_ids: int) -> list[FakeUser]:
+async def started(telegram: BotApiEmulator, *user_ids: int) -> list[EmulatedUser]:
     """Users who sent /start and read the greeting."""
     users = [telegram.user(user_id) for user_id in user_ids]
     for user in users:
@@ -45,7 +45,7 @@ def balance_requests(zencreator: FakeZenCreator) -> int:
     ["/stats", "/grant 101 5", "/user 101", "/block 101", "/unblock 101", "/broadcast Hi"],
 )
 async def test_admin_commands_do_not_exist_for_anyone_else(
-    telegram: FakeTelegram, admin_bot: RunningBot, command: str
+    telegram: BotApiEmulator, admin_bot: RunningBot, command: str
 ) -> None:
     ann = telegram.user(101)
     await ann.send_text(command)
@@ -55,7 +55,7 @@ async def test_admin_commands_do_not_exist_for_anyone_else(
 
 
 async def test_without_admin_ids_nobody_is_an_admin(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     admin = telegram.user(ADMIN)
     await admin.send_text("/stats")
@@ -63,7 +63,7 @@ async def test_without_admin_ids_nobody_is_an_admin(
 
 
 async def test_stats_counts_users_jobs_money_and_the_provider_balance(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, admin_bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, admin_bot: RunningBot
 ) -> None:
     (ann,) = await started(telegram, 101)
     await start_faceswap(ann)
@@ -89,7 +89,7 @@ async def test_stats_counts_users_jobs_money_and_the_provider_balance(
 
 
 async def test_grant_adds_and_takes_credits_in_the_admins_name(
-    telegram: FakeTelegram, admin_bot: RunningBot
+    telegram: BotApiEmulator, admin_bot: RunningBot
 ) -> None:
     await started(telegram, 101)
     admin = telegram.user(ADMIN)
@@ -114,7 +114,7 @@ async def test_grant_adds_and_takes_credits_in_the_admins_name(
 
 
 async def test_user_shows_balance_blocked_flag_jobs_and_ledger(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, admin_bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, admin_bot: RunningBot
 ) -> None:
     (ann,) = await started(telegram, 101)
     await start_faceswap(ann)
@@ -148,7 +148,7 @@ async def test_user_shows_balance_blocked_flag_jobs_and_ledger(
 
 
 async def test_a_blocked_user_gets_one_short_reply_and_nothing_runs(
-    telegram: FakeTelegram, admin_bot: RunningBot
+    telegram: BotApiEmulator, admin_bot: RunningBot
 ) -> None:
     (ann,) = await started(telegram, 101)
     await ann.send_text("/buy")
@@ -183,7 +183,7 @@ async def test_a_blocked_user_gets_one_short_reply_and_nothing_runs(
 
 
 async def test_block_refuses_admins_unknown_users_and_missing_ids(
-    telegram: FakeTelegram, admin_bot: RunningBot
+    telegram: BotApiEmulator, admin_bot: RunningBot
 ) -> None:
     admin = telegram.user(ADMIN)
     await admin.send_text(f"/block {ADMIN}")
@@ -197,7 +197,7 @@ async def test_block_refuses_admins_unknown_users_and_missing_ids(
 
 
 async def test_broadcast_reaches_everyone_and_skips_who_blocked_the_bot(
-    telegram: FakeTelegram, admin_bot: RunningBot
+    telegram: BotApiEmulator, admin_bot: RunningBot
 ) -> None:
     ann, bob, cid = await started(telegram, 101, 102, 103)
     telegram.block_bot(103)
@@ -221,14 +221,14 @@ async def test_broadcast_reaches_everyone_and_skips_who_blocked_the_bot(
     assert back.unreachable_since is None
 
 
-async def test_broadcast_usage(telegram: FakeTelegram, admin_bot: RunningBot) -> None:
+async def test_broadcast_usage(telegram: BotApiEmulator, admin_bot: RunningBot) -> None:
     admin = telegram.user(ADMIN)
     await admin.send_text("/broadcast")
     assert (await admin.next_message()).text == texts.BROADCAST_USAGE
 
 
 async def test_a_broadcast_resumes_after_a_restart_without_sending_twice(
-    telegram: FakeTelegram, start_bot: Any, monkeypatch: pytest.MonkeyPatch
+    telegram: BotApiEmulator, start_bot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Two messages a minute: the first bot is stopped while it waits to send the third.
     monkeypatch.setattr(broadcasts, "SENDS_PER_WINDOW", 2)
@@ -253,7 +253,7 @@ async def test_a_broadcast_resumes_after_a_restart_without_sending_twice(
 
 
 async def test_a_send_cut_off_by_a_crash_is_not_repeated(
-    telegram: FakeTelegram, start_bot: Any, tmp_path: Path
+    telegram: BotApiEmulator, start_bot: Any, tmp_path: Path
 ) -> None:
     for user_id in (101, 102, 103, ADMIN):
         telegram.user(user_id)
@@ -280,7 +280,7 @@ async def test_a_send_cut_off_by_a_crash_is_not_repeated(
 
 
 async def test_low_provider_balance_alerts_the_admins_at_most_once_an_hour(
-    telegram: FakeTelegram,
+    telegram: BotApiEmulator,
     zencreator: FakeZenCreator,
     start_bot: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -300,7 +300,7 @@ async def test_low_provider_balance_alerts_the_admins_at_most_once_an_hour(
 
 
 async def test_the_provider_refusing_for_credits_alerts_whatever_the_threshold(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, start_bot: Any
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
     admin = telegram.user(ADMIN)
     zencreator.balance = 0.5
@@ -313,7 +313,7 @@ async def test_the_provider_refusing_for_credits_alerts_whatever_the_threshold(
 
 
 async def test_a_job_the_provider_refuses_for_its_credits_alerts_the_admins(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, start_bot: Any
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
     admin = telegram.user(ADMIN)
     zencreator.balance = 0

@@ -6,16 +6,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import texts
+from bot.playground.emulator import MB, BotApiEmulator
 from providers.http import DEFAULT_MAX_RETRIES
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
-from tests.fakes.telegram import MB, FakeTelegram
 from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import FACE, TARGET, accept_terms, next_media, send_both_photos, start_faceswap
 
 
 async def test_face_swap_is_delivered_with_face_and_target_in_place(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     intro = await start_faceswap(ann)
@@ -51,7 +51,7 @@ async def test_face_swap_is_delivered_with_face_and_target_in_place(
 
 
 async def test_default_model_needs_no_click_and_terms_are_asked_once(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await start_faceswap(ann)
@@ -68,7 +68,7 @@ async def test_default_model_needs_no_click_and_terms_are_asked_once(
 
 
 async def test_wrong_input_at_each_step_gets_told_what_is_expected(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await start_faceswap(ann)
@@ -92,7 +92,7 @@ async def test_wrong_input_at_each_step_gets_told_what_is_expected(
 
 
 async def test_other_commands_work_during_the_flow_and_cancel_leaves_it(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await start_faceswap(ann)
@@ -109,7 +109,7 @@ async def test_other_commands_work_during_the_flow_and_cancel_leaves_it(
 
 
 async def test_not_enough_credits_charges_and_sends_nothing(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, start_bot: Any
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
     bot = await start_bot(welcome_credits=0)
     ann = telegram.user(101)
@@ -124,7 +124,7 @@ async def test_not_enough_credits_charges_and_sends_nothing(
 
 
 async def test_balance_spent_during_the_flow_is_refused_at_the_charge(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await start_faceswap(ann)
@@ -137,7 +137,7 @@ async def test_balance_spent_during_the_flow_is_refused_at_the_charge(
 
 
 async def test_a_failed_generation_is_refunded_with_the_reason(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     zencreator.plan("faceswap", status="failed", error="No face found on the face photo")
     ann = telegram.user(101)
@@ -154,7 +154,7 @@ async def test_a_failed_generation_is_refunded_with_the_reason(
 
 
 async def test_a_provider_side_problem_is_shown_as_temporary_and_refunded(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     zencreator.balance = 0  # the operator's ZenCreator account ran dry: 402
     ann = telegram.user(101)
@@ -167,7 +167,7 @@ async def test_a_provider_side_problem_is_shown_as_temporary_and_refunded(
 
 
 async def test_a_restart_mid_job_delivers_once_and_charges_once(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, start_bot: Any
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
     zencreator.plan("faceswap", polls_until_done=None)
     first = await start_bot()
@@ -192,7 +192,7 @@ async def test_a_restart_mid_job_delivers_once_and_charges_once(
 
 
 async def test_a_restart_before_submission_resumes_with_the_same_key(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, start_bot: Any
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
     """The provider started the generation, but the bot never heard back before it stopped."""
     attempts = 1 + DEFAULT_MAX_RETRIES
@@ -215,7 +215,7 @@ async def test_a_restart_before_submission_resumes_with_the_same_key(
 
 
 async def test_an_idle_flow_ends_quietly_after_ten_minutes(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await start_faceswap(ann)

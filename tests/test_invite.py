@@ -6,37 +6,37 @@ from __future__ import annotations
 from typing import Any
 
 from bot import texts
+from bot.playground.emulator import BotApiEmulator, EmulatedUser
 from storage.jobs import JobState
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
-from tests.fakes.telegram import FakeTelegram, FakeUser
 from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import send_both_photos, start_faceswap
 
 LINK_PREFIX = "https://t.me/castbot_test_bot?start="
 
 
-async def invite_link(user: FakeUser) -> str:
+async def invite_link(user: EmulatedUser) -> str:
     await user.send_text("/invite")
     text = (await user.wait_for_text("Invite friends")).text or ""
     return next(word for word in text.split() if word.startswith(LINK_PREFIX))
 
 
-async def arrive(user: FakeUser, link: str) -> None:
+async def arrive(user: EmulatedUser, link: str) -> None:
     """Open the bot through a link, as Telegram does: /start with the link's parameter."""
     await user.send_text(f"/start {link.removeprefix(LINK_PREFIX)}")
     await user.wait_for_text("/help lists every command")
     await handled(user)
 
 
-async def handled(user: FakeUser) -> None:
+async def handled(user: EmulatedUser) -> None:
     """Wait until the user's updates so far are handled completely: the referral is
     recorded after the greeting, and updates are handled one after the other."""
     await user.send_text("/balance")
     await user.wait_for_text("Your balance")
 
 
-async def swap(bot: RunningBot, user: FakeUser, *, first: bool) -> None:
+async def swap(bot: RunningBot, user: EmulatedUser, *, first: bool) -> None:
     """One whole face swap, until the engine is done with it."""
     if first:
         await start_faceswap(user)
@@ -56,7 +56,7 @@ async def rewards(bot: RunningBot, user_id: int) -> list[int]:
     ]
 
 
-async def test_invite_gives_a_lasting_deep_link(telegram: FakeTelegram, bot: RunningBot) -> None:
+async def test_invite_gives_a_lasting_deep_link(telegram: BotApiEmulator, bot: RunningBot) -> None:
     ann = telegram.user(101)
     link = await invite_link(ann)
     assert link.startswith(f"{LINK_PREFIX}ref_")
@@ -66,7 +66,7 @@ async def test_invite_gives_a_lasting_deep_link(telegram: FakeTelegram, bot: Run
 
 
 async def test_a_new_user_through_the_link_gets_the_normal_welcome_and_nobody_earns_yet(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann, bob = telegram.user(101), telegram.user(202, first_name="Bob")
     link = await invite_link(ann)
@@ -80,7 +80,7 @@ async def test_a_new_user_through_the_link_gets_the_normal_welcome_and_nobody_ea
 
 
 async def test_own_links_links_for_existing_accounts_and_unknown_codes_earn_nothing(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann, bob, cid = telegram.user(101), telegram.user(202), telegram.user(303)
     link = await invite_link(ann)
@@ -94,7 +94,7 @@ async def test_own_links_links_for_existing_accounts_and_unknown_codes_earn_noth
 
 
 async def test_the_inviter_is_paid_once_by_the_service_when_the_first_paid_job_is_delivered(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     """Calls the engine's delivery hook as the engine does, so it passes with or without
     the hook wired; the end-to-end test below needs the engine to call it."""
@@ -127,7 +127,7 @@ async def test_the_inviter_is_paid_once_by_the_service_when_the_first_paid_job_i
 
 
 async def test_a_reward_missed_by_a_stop_is_paid_at_the_next_start_and_only_once(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, start_bot: Any
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
     first = await start_bot()
     ann, bob = telegram.user(101), telegram.user(202)
@@ -143,7 +143,7 @@ async def test_a_reward_missed_by_a_stop_is_paid_at_the_next_start_and_only_once
 
 
 async def test_the_engine_pays_the_inviter_on_the_first_paid_job_only(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann, bob = telegram.user(101), telegram.user(202)
     await arrive(bob, await invite_link(ann))

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import texts
+from bot.playground.emulator import BotApiEmulator, FileRef, make_jpeg
 from bot.pricing import faceswap_price
 from bot.tools import FACESWAP, FileInput, JobSpec
 from providers.models import MediaKind
 from storage.jobs import JobState
 from tests.conftest import RunningBot
-from tests.fakes.telegram import FakeTelegram, FileRef, make_jpeg
 from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import next_media, send_both_photos, start_faceswap
 
@@ -27,7 +27,7 @@ def image_input(field: str, file: FileRef) -> FileInput:
     )
 
 
-async def order_faceswap(bot: RunningBot, telegram: FakeTelegram, user_id: int) -> str:
+async def order_faceswap(bot: RunningBot, telegram: BotApiEmulator, user_id: int) -> str:
     """Order a swap straight from the engine, as the handler does; returns the job id."""
     face = telegram.add_file(make_jpeg(color="red"))
     target = telegram.add_file(make_jpeg(color="blue"))
@@ -42,7 +42,7 @@ async def order_faceswap(bot: RunningBot, telegram: FakeTelegram, user_id: int) 
 
 
 async def test_the_status_message_moves_without_redundant_edits(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     zencreator.plan("faceswap", polls_until_done=5)
     ann = telegram.user(101)
@@ -61,7 +61,7 @@ async def test_the_status_message_moves_without_redundant_edits(
 
 
 async def test_a_partial_generation_without_outputs_is_refunded(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     zencreator.plan("faceswap", status="partial", error="Face too small", outputs=[])
     telegram.user(101)
@@ -74,7 +74,7 @@ async def test_a_partial_generation_without_outputs_is_refunded(
 
 
 async def test_a_job_past_its_deadline_is_failed_and_refunded(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     zencreator.plan("faceswap", polls_until_done=None)
     ann = telegram.user(101)
@@ -90,7 +90,7 @@ async def test_a_job_past_its_deadline_is_failed_and_refunded(
 
 
 async def test_passing_provider_errors_while_polling_are_waited_out(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     zencreator.fail_next("GET /generations/*", 503, times=6)
     ann = telegram.user(101)
@@ -101,7 +101,7 @@ async def test_passing_provider_errors_while_polling_are_waited_out(
 
 
 async def test_an_input_the_provider_refuses_is_explained_and_refunded(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     zencreator.fail_next(
         "POST /generations", 422, "validation_error", message="face_asset: no face detected"
@@ -115,7 +115,7 @@ async def test_an_input_the_provider_refuses_is_explained_and_refunded(
 
 
 async def test_the_same_telegram_file_is_uploaded_once(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     telegram.user(101)
     await bot.services.users.ensure(101, "Ann", None, welcome_credits=10)
@@ -134,7 +134,7 @@ async def test_the_same_telegram_file_is_uploaded_once(
 
 
 async def test_both_flows_run_on_the_offline_mock_provider(
-    telegram: FakeTelegram, start_bot: Any
+    telegram: BotApiEmulator, start_bot: Any
 ) -> None:
     bot: RunningBot = await start_bot(zencreator_api_key="", welcome_credits=20)
     ann = telegram.user(101)
@@ -162,7 +162,7 @@ async def test_both_flows_run_on_the_offline_mock_provider(
 
 
 async def test_a_provider_down_until_the_deadline_fails_the_job_and_refunds(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     zencreator.fail_next("POST /generations", 503, times=10_000)
     ann = telegram.user(101)

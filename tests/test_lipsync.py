@@ -7,8 +7,8 @@ import wave
 from typing import Any
 
 from bot import texts
+from bot.playground.emulator import MB, BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
 from tests.conftest import RunningBot
-from tests.fakes.telegram import MB, FakeTelegram, FakeUser, SentMessage, make_jpeg
 from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import accept_terms
 
@@ -27,7 +27,7 @@ def wav(seconds: float) -> bytes:
     return buffer.getvalue()
 
 
-async def reach_audio_step(user: FakeUser) -> None:
+async def reach_audio_step(user: EmulatedUser) -> None:
     await user.send_text("/lipsync")
     await accept_terms(user)
     intro = await user.wait_for_text("Step 1 of 2")
@@ -37,7 +37,7 @@ async def reach_audio_step(user: FakeUser) -> None:
 
 
 async def test_lipsync_is_quoted_charged_per_second_and_delivered_as_video(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, start_bot: Any
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
     bot: RunningBot = await start_bot(welcome_credits=50)
     ann = telegram.user(101)
@@ -64,7 +64,7 @@ async def test_lipsync_is_quoted_charged_per_second_and_delivered_as_video(
 
 
 async def test_audio_over_35_seconds_is_refused_before_any_charge_or_upload(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await reach_audio_step(ann)
@@ -79,7 +79,7 @@ async def test_audio_over_35_seconds_is_refused_before_any_charge_or_upload(
 
 
 async def test_audio_sent_as_a_file_is_measured(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, start_bot: Any
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
     await start_bot(welcome_credits=20)
     ann = telegram.user(101)
@@ -98,7 +98,7 @@ async def test_audio_sent_as_a_file_is_measured(
 
 
 async def test_wrong_input_at_each_step(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await ann.send_text("/lipsync")
@@ -125,7 +125,7 @@ async def test_wrong_input_at_each_step(
 
 
 async def test_a_declined_or_repeated_quote_charges_at_most_once(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await reach_audio_step(ann)
@@ -154,7 +154,7 @@ async def test_a_declined_or_repeated_quote_charges_at_most_once(
     assert await bot.services.ledger.balance(101) == 4
 
 
-async def reach_audio_step_again(user: FakeUser) -> None:
+async def reach_audio_step_again(user: EmulatedUser) -> None:
     await user.send_text("/lipsync")
     await user.wait_for_text("Step 1 of 2")
     await user.send_photo(PORTRAIT)
@@ -162,7 +162,7 @@ async def reach_audio_step_again(user: FakeUser) -> None:
 
 
 async def test_not_enough_credits_for_the_quote(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, start_bot: Any
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
     await start_bot(welcome_credits=5)
     ann = telegram.user(101)
@@ -173,7 +173,7 @@ async def test_not_enough_credits_for_the_quote(
 
 
 async def test_a_forged_confirmation_for_another_users_quote_is_refused(
-    telegram: FakeTelegram, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
     ann, eve = telegram.user(101), telegram.user(666, first_name="Eve")
     await reach_audio_step(ann)

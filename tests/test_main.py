@@ -8,13 +8,13 @@ import signal
 import sys
 from pathlib import Path
 
-from tests.fakes.telegram import FakeTelegram
+from bot.playground.emulator import BotApiEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 async def test_python_m_bot_polls_answers_and_stops_cleanly(
-    telegram: FakeTelegram, tmp_path: Path
+    telegram: BotApiEmulator, tmp_path: Path
 ) -> None:
     ann = telegram.user(101, first_name="Ann")
     await ann.send_text("/start")  # sent while the bot is down: must not be dropped

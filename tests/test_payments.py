@@ -9,15 +9,15 @@ import pytest
 
 from bot import payments, texts
 from bot.config import CreditPack, SettingsError, load_settings
+from bot.playground.emulator import BotApiEmulator, EmulatedUser, SentMessage, TelegramApiError
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
-from tests.fakes.telegram import FakeTelegram, FakeUser, SentMessage, TelegramApiError
 from tests.flows import start_faceswap
 
 ADMIN = 900
 
 
-async def open_invoice(user: FakeUser, credits: int = 500) -> SentMessage:
+async def open_invoice(user: EmulatedUser, credits: int = 500) -> SentMessage:
     """/buy, then tap the pack of that many credits; returns the invoice the bot sent."""
     await user.send_text("/buy")
     packs = await user.wait_for_text("Choose a pack")
@@ -27,7 +27,7 @@ async def open_invoice(user: FakeUser, credits: int = 500) -> SentMessage:
     return invoice
 
 
-async def pay(telegram: FakeTelegram, user: FakeUser, invoice: SentMessage) -> str:
+async def pay(telegram: BotApiEmulator, user: EmulatedUser, invoice: SentMessage) -> str:
     """Press Pay: the pre-checkout query must be approved; returns the charge id."""
     query_id = await user.send_pre_checkout_query(invoice)
     await telegram.wait_until(lambda: query_id in telegram.pre_checkout_answers)
@@ -35,14 +35,14 @@ async def pay(telegram: FakeTelegram, user: FakeUser, invoice: SentMessage) -> s
     return await user.send_successful_payment(invoice)
 
 
-async def balance_reply(user: FakeUser) -> str:
+async def balance_reply(user: EmulatedUser) -> str:
     """Ask /balance; since updates are handled in order, everything sent before is done."""
     await user.send_text("/balance")
     return (await user.wait_for_text("Your balance")).text or ""
 
 
 async def test_buy_shows_the_packs_and_sends_a_stars_invoice(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await ann.send_text("/buy")
@@ -67,7 +67,7 @@ async def test_buy_shows_the_packs_and_sends_a_stars_invoice(
 
 
 async def test_a_pack_no_longer_on_sale_is_refused_at_the_button(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     await ann.send_text("/buy")
@@ -79,7 +79,7 @@ async def test_a_pack_no_longer_on_sale_is_refused_at_the_button(
 
 
 async def test_a_payment_is_credited_once_and_thanked(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     invoice = await open_invoice(ann)
@@ -99,7 +99,7 @@ async def test_a_payment_is_credited_once_and_thanked(
 
 
 async def test_a_payment_delivered_again_after_a_restart_is_not_credited_twice(
-    telegram: FakeTelegram, start_bot: Any
+    telegram: BotApiEmulator, start_bot: Any
 ) -> None:
     first = await start_bot()
     ann = telegram.user(101)
@@ -115,7 +115,7 @@ async def test_a_payment_delivered_again_after_a_restart_is_not_credited_twice(
 
 
 async def test_pre_checkout_refuses_a_changed_price_another_users_invoice_and_old_packs(
-    telegram: FakeTelegram, start_bot: Any
+    telegram: BotApiEmulator, start_bot: Any
 ) -> None:
     first = await start_bot()
     ann, bob = telegram.user(101), telegram.user(202)
@@ -144,7 +144,7 @@ async def test_pre_checkout_refuses_a_changed_price_another_users_invoice_and_ol
 
 
 async def test_a_payment_that_matches_no_pack_is_recorded_but_not_credited(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     invoice = await open_invoice(ann, 100)
@@ -157,7 +157,7 @@ async def test_a_payment_that_matches_no_pack_is_recorded_but_not_credited(
 
 
 async def test_a_payment_during_a_flow_is_credited_not_taken_as_the_flows_input(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
     invoice = await open_invoice(ann, 100)
@@ -167,7 +167,7 @@ async def test_a_payment_during_a_flow_is_credited_not_taken_as_the_flows_input(
 
 
 async def test_refund_returns_the_stars_and_takes_back_the_credits(
-    telegram: FakeTelegram, start_bot: Any
+    telegram: BotApiEmulator, start_bot: Any
 ) -> None:
     bot = await start_bot(admin_ids=str(ADMIN))
     ann, admin = telegram.user(101), telegram.user(ADMIN)
@@ -195,7 +195,7 @@ async def test_refund_returns_the_stars_and_takes_back_the_credits(
 
 
 async def test_refund_of_spent_credits_stops_at_zero_and_reports_the_shortfall(
-    telegram: FakeTelegram, start_bot: Any
+    telegram: BotApiEmulator, start_bot: Any
 ) -> None:
     bot = await start_bot(admin_ids=str(ADMIN))
     ann, admin = telegram.user(101), telegram.user(ADMIN)
@@ -212,7 +212,7 @@ async def test_refund_of_spent_credits_stops_at_zero_and_reports_the_shortfall(
 
 
 async def test_refund_when_telegram_refunded_already_or_refuses(
-    telegram: FakeTelegram, start_bot: Any
+    telegram: BotApiEmulator, start_bot: Any
 ) -> None:
     bot = await start_bot(admin_ids=str(ADMIN))
     ann, admin = telegram.user(101), telegram.user(ADMIN)
@@ -234,7 +234,7 @@ async def test_refund_when_telegram_refunded_already_or_refuses(
 
 
 async def test_refund_usage_unknown_charges_and_non_admins(
-    telegram: FakeTelegram, start_bot: Any
+    telegram: BotApiEmulator, start_bot: Any
 ) -> None:
     await start_bot(admin_ids=str(ADMIN))
     ann, admin = telegram.user(101), telegram.user(ADMIN)
@@ -248,7 +248,7 @@ async def test_refund_usage_unknown_charges_and_non_admins(
 
 
 async def test_terms_and_paysupport_have_defaults_and_follow_the_settings(
-    telegram: FakeTelegram, start_bot: Any
+    telegram: BotApiEmulator, start_bot: Any
 ) -> None:
     first = await start_bot()
     ann = telegram.user(101)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot import texts
+from bot.playground.emulator import BotApiEmulator
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
-from tests.fakes.telegram import FakeTelegram
 
 
 async def test_start_creates_the_account_and_grants_welcome_credits_once(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101, first_name="Ann")
     await ann.send_text("/start")
@@ -32,7 +32,7 @@ async def test_start_creates_the_account_and_grants_welcome_credits_once(
 
 
 async def test_start_in_demo_mode_says_results_are_placeholders(
-    telegram: FakeTelegram, start_bot: Any
+    telegram: BotApiEmulator, start_bot: Any
 ) -> None:
     await start_bot(zencreator_api_key="")
     ann = telegram.user(101)
@@ -41,7 +41,7 @@ async def test_start_in_demo_mode_says_results_are_placeholders(
 
 
 async def test_commands_are_registered_and_listed_in_help(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     registered = {command["command"] for command in telegram.commands}
     assert {"start", "help", "faceswap", "lipsync", "balance", "history", "cancel"} <= registered
@@ -52,7 +52,7 @@ async def test_commands_are_registered_and_listed_in_help(
         assert f"/{command} — " in help_text
 
 
-async def test_any_command_creates_the_account(telegram: FakeTelegram, bot: RunningBot) -> None:
+async def test_any_command_creates_the_account(telegram: BotApiEmulator, bot: RunningBot) -> None:
     bob = telegram.user(202, first_name="Bob")
     await bob.send_text("/balance")
     assert (await bob.next_message()).text == "Your balance: 10 credits"
@@ -60,7 +60,9 @@ async def test_any_command_creates_the_account(telegram: FakeTelegram, bot: Runn
     assert account is not None and account.name == "Bob"
 
 
-async def test_history_lists_the_last_ten_changes(telegram: FakeTelegram, bot: RunningBot) -> None:
+async def test_history_lists_the_last_ten_changes(
+    telegram: BotApiEmulator, bot: RunningBot
+) -> None:
     ann = telegram.user(101)
     await ann.send_text("/history")
     first = (await ann.next_message()).text or ""
@@ -74,13 +76,13 @@ async def test_history_lists_the_last_ten_changes(telegram: FakeTelegram, bot: R
     assert "welcome" not in "\n".join(lines)
 
 
-async def test_cancel_outside_a_flow(telegram: FakeTelegram, bot: RunningBot) -> None:
+async def test_cancel_outside_a_flow(telegram: BotApiEmulator, bot: RunningBot) -> None:
     ann = telegram.user(101)
     await ann.send_text("/cancel")
     assert (await ann.next_message()).text == texts.NOTHING_TO_CANCEL
 
 
-async def test_unexpected_input_points_to_help(telegram: FakeTelegram, bot: RunningBot) -> None:
+async def test_unexpected_input_points_to_help(telegram: BotApiEmulator, bot: RunningBot) -> None:
     ann = telegram.user(101)
     await ann.send_text("hello there")
     assert (await ann.next_message()).text == texts.NOT_UNDERSTOOD
@@ -93,7 +95,7 @@ async def test_unexpected_input_points_to_help(telegram: FakeTelegram, bot: Runn
 
 
 async def test_updates_sent_while_the_bot_was_down_are_handled(
-    telegram: FakeTelegram, start_bot: Any
+    telegram: BotApiEmulator, start_bot: Any
 ) -> None:
     ann = telegram.user(101)
     await ann.send_text("/start")
@@ -104,7 +106,7 @@ async def test_updates_sent_while_the_bot_was_down_are_handled(
 
 
 async def test_an_error_in_a_handler_gets_a_short_apology(
-    telegram: FakeTelegram, bot: RunningBot
+    telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     await bot.services.db.close()  # every query now fails
     ann = telegram.user(101)

@@ -12,7 +12,7 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 
 from aiohttp import web
 
-from tests.fakes.changes import Changes
+from bot.playground.changes import Changes
 
 
 class ApiError(Exception):

@@ -82,8 +82,8 @@ from typing import Any, Self
 from aiohttp import web
 from PIL import Image
 
+from bot.playground.server import serve
 from tests.fakes.canned import ApiError, CannedAnswer, FakeProviderServer, invalid, parse_target
-from tests.fakes.server import serve
 
 JSON = dict[str, Any]
 

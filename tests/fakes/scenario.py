@@ -77,8 +77,8 @@ from typing import Any, Literal, Self
 from aiohttp import web
 from PIL import Image
 
+from bot.playground.server import serve
 from tests.fakes.canned import FakeProviderServer, parse_target, target_matches
-from tests.fakes.server import serve
 
 JSON = dict[str, Any]
 

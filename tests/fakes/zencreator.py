@@ -79,8 +79,8 @@ import mutagen
 from aiohttp import BodyPartReader, web
 from PIL import Image
 
+from bot.playground.server import serve
 from tests.fakes.canned import ApiError, CannedAnswer, FakeProviderServer, invalid, parse_target
-from tests.fakes.server import serve
 
 JSON = dict[str, Any]
 MB = 1024 * 1024

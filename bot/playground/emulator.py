@@ -1,9 +1,10 @@
-"""A fake Telegram Bot API server, and helpers that act as the users talking to the bot.
+"""A local Telegram Bot API emulator, and helpers that act as the users talking to the bot.
 
-End-to-end tests run the real ``telegram.ext.Application`` against this server over HTTP on
-127.0.0.1, long polling exactly as it would poll api.telegram.org::
+One emulator serves both the end-to-end tests and the playground (`python -m bot
+playground`): the real ``telegram.ext.Application`` long-polls it over HTTP on 127.0.0.1
+exactly as it would poll api.telegram.org::
 
-    async with FakeTelegram() as tg:
+    async with BotApiEmulator() as tg:
         ann = tg.user(1)
         ...  # start the bot with TELEGRAM_API_URL=tg.root_url, TELEGRAM_BOT_TOKEN=tg.token
         await ann.send_text("/start ref_abc")
@@ -11,7 +12,7 @@ End-to-end tests run the real ``telegram.ext.Application`` against this server o
         await ann.press(welcome, "Balance")
         await ann.wait_for_text("10 credits")
 
-Where the bot can get an answer wrong, the fake answers as Telegram does: the same envelope,
+Where the bot can get an answer wrong, the emulator answers as Telegram does: the same envelope,
 the same status codes and, where known, the same wording ("Bad Request: message is too long",
 403 "Forbidden: bot was blocked by the user", 429 with ``retry_after``, 413 for uploads over
 50 MB). A few wordings that could not be confirmed are marked "(unverified wording)".
@@ -39,8 +40,8 @@ import aiohttp
 from aiohttp import web
 from PIL import Image
 
-from tests.fakes.changes import Changes
-from tests.fakes.server import serve
+from bot.playground.changes import Changes
+from bot.playground.server import serve
 
 JSON = dict[str, Any]
 MB = 1024 * 1024
@@ -207,7 +208,7 @@ class SentMessage:
     text: str | None = None  # the current text (edits replace it; see `edits`)
     caption: str | None = None
     reply_markup: dict[str, Any] | None = None  # the current markup (edits replace it)
-    file_id: str | None = None  # the sent media; content via FakeTelegram.file_content
+    file_id: str | None = None  # the sent media; content via BotApiEmulator.file_content
     edits: list[str] = field(default_factory=list)  # texts of editMessageText, in order
     params: dict[str, Any] = field(default_factory=dict)  # the send's params, uploads as Upload
     deleted: bool = False
@@ -695,17 +696,17 @@ def _thumbnail(content: bytes, side: int) -> tuple[bytes, int, int]:
 # --- The users ----------------------------------------------------------------------------------
 
 
-class FakeUser:
+class EmulatedUser:
     """A user in a private chat with the bot (the chat id is the user id)."""
 
-    def __init__(self, telegram: FakeTelegram, user: JSON) -> None:
+    def __init__(self, telegram: BotApiEmulator, user: JSON) -> None:
         self._tg = telegram
         self.id: int = user["id"]
         self.telegram_user = user  # the User object in this user's updates
         self._cursor = 0  # how many of the bot's messages next_message has handed out
 
     def __repr__(self) -> str:
-        return f"FakeUser(id={self.id}, first_name={self.telegram_user['first_name']!r})"
+        return f"EmulatedUser(id={self.id}, first_name={self.telegram_user['first_name']!r})"
 
     # Sending: each call enqueues one update, as the user's client would cause.
 
@@ -888,8 +889,8 @@ class FakeUser:
 _Handler = Callable[[_Call], Any]  # an async method returning the result
 
 
-class FakeTelegram:
-    """The Bot API at http://127.0.0.1:PORT; use as ``async with FakeTelegram() as tg``."""
+class BotApiEmulator:
+    """The Bot API at http://127.0.0.1:PORT; use as ``async with BotApiEmulator() as tg``."""
 
     def __init__(self, *, token: str = DEFAULT_TOKEN, username: str = "castbot_test_bot") -> None:
         self.token = token
@@ -914,7 +915,7 @@ class FakeTelegram:
         self.server_errors: list[str] = []  # tracebacks of bugs in the fake itself
 
         self._chats: dict[int, _Chat] = {}
-        self._users: dict[int, FakeUser] = {}
+        self._users: dict[int, EmulatedUser] = {}
         self._files: dict[str, _StoredFile] = {}
         self._paths: dict[str, _StoredFile] = {}
         self._file_numbers = itertools.count(1)
@@ -990,11 +991,13 @@ class FakeTelegram:
         if self._runner is not None:
             await self._runner.cleanup()
         if self.server_errors and exc_type is None:
-            raise AssertionError("the fake Telegram server failed:\n" + self.server_errors[0])
+            raise AssertionError("the Bot API emulator failed:\n" + self.server_errors[0])
 
     # --- Test-facing API
 
-    def user(self, user_id: int, first_name: str = "Ann", language_code: str = "en") -> FakeUser:
+    def user(
+        self, user_id: int, first_name: str = "Ann", language_code: str = "en"
+    ) -> EmulatedUser:
         """The user with this id (created on first use, as if they had started the bot)."""
         if user_id not in self._users:
             user = {
@@ -1004,7 +1007,7 @@ class FakeTelegram:
                 "language_code": language_code,
             }
             self._chats[user_id] = _Chat(user=user)
-            self._users[user_id] = FakeUser(self, user)
+            self._users[user_id] = EmulatedUser(self, user)
         return self._users[user_id]
 
     def add_file(self, content: bytes, *, file_size: int | None = None) -> FileRef:
@@ -1246,7 +1249,7 @@ class FakeTelegram:
             return self._refuse(method, error)
         except Exception:
             self.server_errors.append(traceback.format_exc())
-            bug = TelegramApiError(500, "Internal Server Error: the fake Telegram has a bug")
+            bug = TelegramApiError(500, "Internal Server Error: the Bot API emulator has a bug")
             return self._refuse(method, bug)
         finally:
             self._changes.notify()

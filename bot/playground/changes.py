@@ -1,4 +1,4 @@
-"""How the fakes let tests wait on events instead of sleeping."""
+"""How the emulator and the fakes let tests wait on events instead of sleeping."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 
 class Changes:
-    """Wakes every waiter whenever the fake's state changes, so it can re-check its predicate."""
+    """Wakes every waiter whenever the server's state changes, so it can re-check its predicate."""
 
     def __init__(self) -> None:
         self._changed = asyncio.Event()

@@ -38,7 +38,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakes.telegram import MB, NOT_MODIFIED, FakeTelegram, TelegramApiError, make_jpeg
+from bot.playground.emulator import MB, NOT_MODIFIED, BotApiEmulator, TelegramApiError, make_jpeg
 
 
 @pytest.fixture(autouse=True)
@@ -48,12 +48,12 @@ def _timedelta_durations(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
+async def tg() -> AsyncIterator[BotApiEmulator]:
+    async with BotApiEmulator() as fake:
         yield fake
 
 
-def make_bot(tg: FakeTelegram, token: str | None = None) -> Bot:
+def make_bot(tg: BotApiEmulator, token: str | None = None) -> Bot:
     return Bot(
         token or tg.token,
         base_url=f"{tg.root_url}/bot",
@@ -62,7 +62,7 @@ def make_bot(tg: FakeTelegram, token: str | None = None) -> Bot:
 
 
 @pytest.fixture
-async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
+async def bot(tg: BotApiEmulator) -> AsyncIterator[Bot]:
     real_bot = make_bot(tg)
     await real_bot.initialize()
     yield real_bot
@@ -86,13 +86,13 @@ async def poll(bot: Bot) -> tuple[Update, ...]:
 # --- Plain HTTP: envelope, tokens, encodings
 
 
-async def test_get_me_returns_the_bot_user(bot: Bot, tg: FakeTelegram) -> None:
+async def test_get_me_returns_the_bot_user(bot: Bot, tg: BotApiEmulator) -> None:
     me = await bot.get_me()
     assert (me.id, me.is_bot, me.username) == (123456, True, "castbot_test_bot")
     assert bot.username == tg.bot_user["username"]
 
 
-async def test_a_wrong_token_is_rejected_as_telegram_does(tg: FakeTelegram) -> None:
+async def test_a_wrong_token_is_rejected_as_telegram_does(tg: BotApiEmulator) -> None:
     with pytest.raises(InvalidToken):
         async with make_bot(tg, token="123456:not-the-right-token-at-all"):
             pass
@@ -109,7 +109,7 @@ async def test_a_wrong_token_is_rejected_as_telegram_does(tg: FakeTelegram) -> N
     )
 
 
-async def test_form_json_and_query_encodings_are_all_understood(tg: FakeTelegram) -> None:
+async def test_form_json_and_query_encodings_are_all_understood(tg: BotApiEmulator) -> None:
     tg.user(1)
     markup = {"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}
     async with httpx.AsyncClient(base_url=f"{tg.root_url}/bot{tg.token}") as client:
@@ -134,7 +134,9 @@ async def test_form_json_and_query_encodings_are_all_understood(tg: FakeTelegram
 # --- getUpdates and the update queue
 
 
-async def test_long_poll_returns_as_soon_as_an_update_arrives(bot: Bot, tg: FakeTelegram) -> None:
+async def test_long_poll_returns_as_soon_as_an_update_arrives(
+    bot: Bot, tg: BotApiEmulator
+) -> None:
     ann = tg.user(1)
     waiting = asyncio.create_task(bot.get_updates(timeout=30))
     await tg.wait_until(lambda: any(method == "getUpdates" for method, _ in tg.requests))
@@ -159,7 +161,7 @@ async def test_long_poll_answers_empty_after_its_timeout(bot: Bot) -> None:
     assert loop.time() - started >= 0.9
 
 
-async def test_limit_and_negative_offset(bot: Bot, tg: FakeTelegram) -> None:
+async def test_limit_and_negative_offset(bot: Bot, tg: BotApiEmulator) -> None:
     ann = tg.user(1)
     for text in ("one", "two", "three"):
         await ann.send_text(text)
@@ -168,7 +170,7 @@ async def test_limit_and_negative_offset(bot: Bot, tg: FakeTelegram) -> None:
     assert tg.pending_updates == 1
 
 
-async def test_pending_updates_survive_unless_dropped(bot: Bot, tg: FakeTelegram) -> None:
+async def test_pending_updates_survive_unless_dropped(bot: Bot, tg: BotApiEmulator) -> None:
     ann = tg.user(1)
     await ann.send_text("one")
     await ann.send_text("two")
@@ -182,7 +184,7 @@ async def test_pending_updates_survive_unless_dropped(bot: Bot, tg: FakeTelegram
     assert await bot.get_updates() == ()
 
 
-async def test_a_newer_poll_terminates_an_older_one(bot: Bot, tg: FakeTelegram) -> None:
+async def test_a_newer_poll_terminates_an_older_one(bot: Bot, tg: BotApiEmulator) -> None:
     older = asyncio.create_task(bot.get_updates(timeout=30))
     await tg.wait_until(lambda: any(method == "getUpdates" for method, _ in tg.requests))
     async with make_bot(tg) as second_instance:
@@ -194,7 +196,7 @@ async def test_a_newer_poll_terminates_an_older_one(bot: Bot, tg: FakeTelegram) 
 # --- Sending, editing, deleting
 
 
-async def test_text_limits(bot: Bot, tg: FakeTelegram) -> None:
+async def test_text_limits(bot: Bot, tg: BotApiEmulator) -> None:
     tg.user(1)
     with pytest.raises(BadRequest, match="Message text is empty"):
         await bot.send_message(1, "  ")
@@ -207,7 +209,7 @@ async def test_text_limits(bot: Bot, tg: FakeTelegram) -> None:
         await bot.send_message(999, "hello?")
 
 
-async def test_parse_modes_strip_markup_or_refuse_it(bot: Bot, tg: FakeTelegram) -> None:
+async def test_parse_modes_strip_markup_or_refuse_it(bot: Bot, tg: BotApiEmulator) -> None:
     tg.user(1)
     html = await bot.send_message(1, "<b>Hi</b> &amp; <i>bye</i>", parse_mode="HTML")
     assert html.text == "Hi & bye"
@@ -224,7 +226,7 @@ async def test_parse_modes_strip_markup_or_refuse_it(bot: Bot, tg: FakeTelegram)
         await bot.send_message(1, "<b>unclosed", parse_mode="HTML")
 
 
-async def test_caption_limit(bot: Bot, tg: FakeTelegram) -> None:
+async def test_caption_limit(bot: Bot, tg: BotApiEmulator) -> None:
     tg.user(1)
     with pytest.raises(BadRequest, match="Message caption is too long"):
         await bot.send_photo(1, make_jpeg(64, 64), caption="x" * 1025)
@@ -232,20 +234,22 @@ async def test_caption_limit(bot: Bot, tg: FakeTelegram) -> None:
 
 
 @pytest.mark.parametrize("data", ["x" * 65, "", "é" * 33])  # bytes count, not characters
-async def test_callback_data_must_be_1_to_64_bytes(bot: Bot, tg: FakeTelegram, data: str) -> None:
+async def test_callback_data_must_be_1_to_64_bytes(
+    bot: Bot, tg: BotApiEmulator, data: str
+) -> None:
     tg.user(1)
     with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
         await bot.send_message(1, "Choose", reply_markup=keyboard(("Go", data)))
     assert tg.messages(1) == []
 
 
-async def test_callback_data_of_64_bytes_is_fine(bot: Bot, tg: FakeTelegram) -> None:
+async def test_callback_data_of_64_bytes_is_fine(bot: Bot, tg: BotApiEmulator) -> None:
     tg.user(1)
     await bot.send_message(1, "Choose", reply_markup=keyboard(("Go", "é" * 32)))
     assert tg.messages(1)[0].buttons() == [("Go", "é" * 32)]
 
 
-async def test_edits_update_the_message_and_refuse_no_ops(bot: Bot, tg: FakeTelegram) -> None:
+async def test_edits_update_the_message_and_refuse_no_ops(bot: Bot, tg: BotApiEmulator) -> None:
     tg.user(1)
     markup = keyboard(("Cancel", "cancel"))
     sent = await bot.send_message(1, "Queued", reply_markup=markup)
@@ -270,7 +274,7 @@ async def test_edits_update_the_message_and_refuse_no_ops(bot: Bot, tg: FakeTele
         await bot.edit_message_reply_markup(1, sent.message_id, reply_markup=markup)
 
 
-async def test_caption_edits(bot: Bot, tg: FakeTelegram) -> None:
+async def test_caption_edits(bot: Bot, tg: BotApiEmulator) -> None:
     tg.user(1)
     photo = await bot.send_photo(1, make_jpeg(64, 64), caption="Result")
     edited = await bot.edit_message_caption(1, photo.message_id, caption="Result (v2)")
@@ -279,7 +283,7 @@ async def test_caption_edits(bot: Bot, tg: FakeTelegram) -> None:
         await bot.edit_message_text("text", 1, photo.message_id)
 
 
-async def test_delete_message(bot: Bot, tg: FakeTelegram) -> None:
+async def test_delete_message(bot: Bot, tg: BotApiEmulator) -> None:
     ann = tg.user(1)
     sent = await bot.send_message(1, "Temporary")
     user_message_id = await ann.send_text("hello")
@@ -290,7 +294,7 @@ async def test_delete_message(bot: Bot, tg: FakeTelegram) -> None:
         await bot.delete_message(1, sent.message_id)
 
 
-async def test_blocked_user_refuses_every_send(bot: Bot, tg: FakeTelegram) -> None:
+async def test_blocked_user_refuses_every_send(bot: Bot, tg: BotApiEmulator) -> None:
     ann = tg.user(1)
     tg.block_bot(1)
     with pytest.raises(Forbidden, match="bot was blocked by the user"):
@@ -306,7 +310,7 @@ async def test_blocked_user_refuses_every_send(bot: Bot, tg: FakeTelegram) -> No
     assert start.message.text == "/start"
 
 
-async def test_rate_limit_knob(bot: Bot, tg: FakeTelegram) -> None:
+async def test_rate_limit_knob(bot: Bot, tg: BotApiEmulator) -> None:
     tg.user(1)
     tg.rate_limit(2, retry_after=3)
     await bot.send_chat_action(1, "typing")  # chat actions are not counted
@@ -318,7 +322,7 @@ async def test_rate_limit_knob(bot: Bot, tg: FakeTelegram) -> None:
     assert [m.text for m in tg.messages(1)] == ["hi"]
 
 
-async def test_injected_failure(bot: Bot, tg: FakeTelegram) -> None:
+async def test_injected_failure(bot: Bot, tg: BotApiEmulator) -> None:
     tg.user(1)
     tg.fail_next("sendMessage", TelegramApiError(502, "Bad Gateway"))
     with pytest.raises(NetworkError, match="Bad Gateway"):
@@ -329,7 +333,7 @@ async def test_injected_failure(bot: Bot, tg: FakeTelegram) -> None:
 # --- Files
 
 
-async def test_declared_25_mb_file_refuses_get_file(bot: Bot, tg: FakeTelegram) -> None:
+async def test_declared_25_mb_file_refuses_get_file(bot: Bot, tg: BotApiEmulator) -> None:
     big = tg.add_file(b"tiny", file_size=25 * MB)
     assert big.file_size == 25 * MB
     assert tg.file_content(big.file_id) == b"tiny"  # nothing of 25 MB was allocated
@@ -339,14 +343,14 @@ async def test_declared_25_mb_file_refuses_get_file(bot: Bot, tg: FakeTelegram) 
         await bot.get_file("no-such-file")
 
 
-async def test_small_file_downloads_its_bytes(bot: Bot, tg: FakeTelegram) -> None:
+async def test_small_file_downloads_its_bytes(bot: Bot, tg: BotApiEmulator) -> None:
     small = tg.add_file(b"hello, file")
     file = await bot.get_file(small.file_id)
     assert (file.file_id, file.file_size) == (small.file_id, 11)
     assert bytes(await file.download_as_bytearray()) == b"hello, file"
 
 
-async def test_uploaded_photo_round_trips(bot: Bot, tg: FakeTelegram) -> None:
+async def test_uploaded_photo_round_trips(bot: Bot, tg: BotApiEmulator) -> None:
     tg.user(1)
     jpeg = make_jpeg(640, 480)
     message = await bot.send_photo(1, jpeg, caption="Your result")
@@ -368,7 +372,7 @@ async def test_uploaded_photo_round_trips(bot: Bot, tg: FakeTelegram) -> None:
         await bot.send_document(1, largest.file_id)
 
 
-async def test_video_document_and_url_sends(bot: Bot, tg: FakeTelegram) -> None:
+async def test_video_document_and_url_sends(bot: Bot, tg: BotApiEmulator) -> None:
     tg.user(1)
     video = await bot.send_video(1, b"mp4 bytes", duration=5, width=720, height=1280)
     assert (video.video.width, video.video.duration) == (720, dtm.timedelta(seconds=5))
@@ -387,7 +391,7 @@ async def test_video_document_and_url_sends(bot: Bot, tg: FakeTelegram) -> None:
         await bot.send_video(1, "not-a-file-id")
 
 
-async def test_media_group(bot: Bot, tg: FakeTelegram) -> None:
+async def test_media_group(bot: Bot, tg: BotApiEmulator) -> None:
     tg.user(1)
     first, second = make_jpeg(64, 64, "red"), make_jpeg(64, 64, "blue")
     messages = await bot.send_media_group(
@@ -397,7 +401,7 @@ async def test_media_group(bot: Bot, tg: FakeTelegram) -> None:
     assert [tg.file_content(m.photo[-1].file_id) for m in messages] == [first, second]
 
 
-async def test_upload_over_50_mb_is_413(bot: Bot, tg: FakeTelegram) -> None:
+async def test_upload_over_50_mb_is_413(bot: Bot, tg: BotApiEmulator) -> None:
     tg.user(1)
     with pytest.raises(NetworkError, match="Request Entity Too Large") as refused:
         await bot.send_document(1, bytes(50 * MB + 1), filename="huge.mp4")
@@ -405,7 +409,7 @@ async def test_upload_over_50_mb_is_413(bot: Bot, tg: FakeTelegram) -> None:
     assert tg.messages(1) == []
 
 
-async def test_photo_upload_over_10_mb_is_refused(bot: Bot, tg: FakeTelegram) -> None:
+async def test_photo_upload_over_10_mb_is_refused(bot: Bot, tg: BotApiEmulator) -> None:
     tg.user(1)
     with pytest.raises(BadRequest):
         await bot.send_photo(1, bytes(10 * MB + 1))
@@ -415,7 +419,7 @@ async def test_photo_upload_over_10_mb_is_refused(bot: Bot, tg: FakeTelegram) ->
 # --- What users send
 
 
-async def test_user_media_matches_ptb_filters(bot: Bot, tg: FakeTelegram) -> None:
+async def test_user_media_matches_ptb_filters(bot: Bot, tg: BotApiEmulator) -> None:
     ann = tg.user(1, first_name="Ann", language_code="de")
     photo = await ann.send_photo(file_size=25 * MB, caption="me")
     await ann.send_voice(b"ogg", duration=7)
@@ -448,7 +452,7 @@ async def test_user_media_matches_ptb_filters(bot: Bot, tg: FakeTelegram) -> Non
         await bot.get_file(photo.file_id)
 
 
-async def test_press_sends_a_callback_query(bot: Bot, tg: FakeTelegram) -> None:
+async def test_press_sends_a_callback_query(bot: Bot, tg: BotApiEmulator) -> None:
     ann = tg.user(1)
     markup = InlineKeyboardMarkup(
         [
@@ -494,7 +498,7 @@ async def test_press_sends_a_callback_query(bot: Bot, tg: FakeTelegram) -> None:
     assert ann.callback_answers() == [{"callback_query_id": by_text, "text": "Confirmed"}]
 
 
-async def test_next_message_and_wait_for_text(bot: Bot, tg: FakeTelegram) -> None:
+async def test_next_message_and_wait_for_text(bot: Bot, tg: BotApiEmulator) -> None:
     ann = tg.user(1)
     for text in ("first", "second", "third"):
         await bot.send_message(1, text)
@@ -507,13 +511,13 @@ async def test_next_message_and_wait_for_text(bot: Bot, tg: FakeTelegram) -> Non
     assert (await asyncio.wait_for(late, 5)).text == "fourth"
 
 
-async def test_wait_until_explains_what_it_waited_for(tg: FakeTelegram) -> None:
+async def test_wait_until_explains_what_it_waited_for(tg: BotApiEmulator) -> None:
     tg.user(1)
     with pytest.raises(TimeoutError, match=r"len\(tg.messages\(1\)\) == 1"):
         await tg.wait_until(lambda: len(tg.messages(1)) == 1, timeout=0.05)
 
 
-async def test_commands_are_stored(bot: Bot, tg: FakeTelegram) -> None:
+async def test_commands_are_stored(bot: Bot, tg: BotApiEmulator) -> None:
     await bot.set_my_commands([BotCommand("start", "Start"), BotCommand("balance", "Balance")])
     assert tg.commands == [
         {"command": "start", "description": "Start"},
@@ -524,7 +528,7 @@ async def test_commands_are_stored(bot: Bot, tg: FakeTelegram) -> None:
         await bot.set_my_commands([BotCommand("Start", "Start")])
 
 
-async def test_stars_payment_flow(bot: Bot, tg: FakeTelegram) -> None:
+async def test_stars_payment_flow(bot: Bot, tg: BotApiEmulator) -> None:
     ann = tg.user(1)
     await bot.send_invoice(
         1, "100 credits", "A pack of credits", "pack:100", "XTR", [LabeledPrice("Pack", 50)]
@@ -551,7 +555,7 @@ async def test_stars_payment_flow(bot: Bot, tg: FakeTelegram) -> None:
 # --- The real Application
 
 
-async def test_application_long_polls_the_fake(tg: FakeTelegram) -> None:
+async def test_application_long_polls_the_fake(tg: BotApiEmulator) -> None:
     ann = tg.user(1)
 
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
