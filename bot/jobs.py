@@ -322,6 +322,9 @@ class JobEngine:
         return self._actor_provider(job)
 
     async def _asset_id(self, file: FileInput) -> str:
+        if file.asset_id is not None:
+            return file.asset_id
+        assert file.file_id is not None and file.file_unique_id is not None
         cached = await self._assets.get(self._provider.name, file.file_unique_id)
         if cached:
             return cached
@@ -422,7 +425,11 @@ class JobEngine:
             log.info("job %s: the user blocked the bot; results not delivered", job.id)
         refund = 0
         if job.state is JobState.PARTIAL:
-            refund = partial_refund(job.price, len(job.outputs), tool.expected_outputs)
+            refund = partial_refund(
+                job.price,
+                len(job.outputs),
+                tool.expected_outputs(JobSpec.model_validate(job.spec).options),
+            )
             await self._jobs.refund(job.id, refund, texts.refund_note(tool.title))
         job = await self._show(job, texts.job_done(tool.title, refund))
         job = await self._jobs.record(job.id, state=JobState.DELIVERED, delivered_message_ids=sent)

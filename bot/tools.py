@@ -7,7 +7,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from providers.models import FaceswapInput, LipsyncInput, MediaKind
 
@@ -44,8 +44,16 @@ class Tool:
     input_model: type[BaseModel]
     deadline: timedelta
     """After submission; a job still running then is failed and refunded."""
-    expected_outputs: int = 1
     kind: ToolKind = ToolKind.GENERATION
+    count_option: str | None = None
+    """The option that sets how many outputs a job makes (`batch_size`, `number_of_images`);
+    None: one output."""
+
+    def expected_outputs(self, options: dict[str, Any]) -> int:
+        """How many outputs a job with these options makes (what a partial job is refunded by)."""
+        if self.count_option is None:
+            return 1
+        return int(options.get(self.count_option, 1))
 
 
 FACESWAP = Tool(
@@ -112,13 +120,22 @@ TOOLS = {
 
 
 class FileInput(BaseModel):
-    """A Telegram file that becomes one asset field of the provider input."""
+    """One asset field of the provider input: a Telegram file to upload, or an asset the
+    provider already holds (an earlier result), which is used as it is."""
 
     field: str
-    file_id: str
-    file_unique_id: str
+    file_id: str | None = None
+    file_unique_id: str | None = None
     kind: MediaKind
     filename: str
+    asset_id: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FileInput:
+        telegram_file = self.file_id is not None and self.file_unique_id is not None
+        if telegram_file == (self.asset_id is not None):
+            raise ValueError("a file input is a Telegram file or a provider asset, not both")
+        return self
 
 
 class JobSpec(BaseModel):

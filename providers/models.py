@@ -56,6 +56,9 @@ class Generation(WireModel):
 class Output(WireModel):
     """One produced file of a finished generation."""
 
+    asset_id: str | None = None
+    """The output as an asset: a later generation takes it as an input with no upload
+    (the catalog's `Outputs` name asset fields; the result's key is assumed, see README)."""
     url: str | None = None
     download_url: str | None = None
     """Preferred for fetching the bytes; `url` may be a viewer page."""

@@ -565,7 +565,9 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         if outputs is None:
             outputs = [default_png() if kind == "image" else DEFAULT_MP4]
         for data in outputs:
-            output_id = self._new_id("out")
+            # Each output is also an asset, which later generations may take as an input.
+            asset = self._store_asset(kind, None, _sniff_content_type(data, kind), data)
+            output_id = asset.asset_id
             output = OutputRecord(
                 output_id,
                 data,
@@ -813,6 +815,7 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         outputs = [
             {
                 "id": output.id,
+                "asset_id": output.id,
                 "url": output.url,
                 "download_url": output.download_url,
                 "content_type": output.content_type,
