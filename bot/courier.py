@@ -6,7 +6,7 @@ import io
 import logging
 
 from PIL import Image, UnidentifiedImageError
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from bot.tools import OutputKind
@@ -30,8 +30,10 @@ class Courier:
         telegram_file = await self._bot.get_file(file_id)
         return bytes(await telegram_file.download_as_bytearray())
 
-    async def post(self, chat_id: int, text: str) -> int:
-        message = await self._bot.send_message(chat_id, text)
+    async def post(
+        self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    ) -> int:
+        message = await self._bot.send_message(chat_id, text, reply_markup=reply_markup)
         return message.message_id
 
     async def edit(self, chat_id: int, message_id: int, text: str) -> None:

@@ -11,9 +11,11 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import texts
@@ -40,7 +42,7 @@ from providers.errors import (
 )
 from providers.models import GenerationStatus, Training, TrainingFile, TrainingState
 from storage.assets import AssetCache
-from storage.jobs import Job, JobsRepository, JobState
+from storage.jobs import Job, JobOutput, JobsRepository, JobState
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,20 @@ class JobFailure(Exception):
     def __init__(self, reason: str | None) -> None:
         super().__init__(reason or "failed")
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class ResultCard:
+    """What comes with a delivered result: a caption and the buttons that use it next."""
+
+    caption: str
+    reply_markup: InlineKeyboardMarkup | None = None
+
+
+class ResultPresenter(Protocol):
+    """Decides the card of a delivered job (the handlers layer builds its buttons)."""
+
+    async def present(self, job: Job) -> ResultCard | None: ...
 
 
 class TrainingRecorder(Protocol):
@@ -84,6 +100,7 @@ class JobEngine:
         trainings: TrainingRecorder | None = None,
         on_delivered: Callable[[Job], Awaitable[None]] | None = None,
         on_out_of_credits: Callable[[], Awaitable[None]] | None = None,
+        presenter: ResultPresenter | None = None,
     ) -> None:
         self._jobs = jobs
         self._assets = assets
@@ -99,6 +116,7 @@ class JobEngine:
         """Called once a job's results reached the user (referral rewards hang on it)."""
         self._on_out_of_credits = on_out_of_credits
         """Called when the provider refuses a job for lack of the operator's credits."""
+        self._presenter = presenter
         self._worker = uuid.uuid4().hex
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
@@ -362,7 +380,11 @@ class JobEngine:
         if generation.status is GenerationStatus.FAILED:
             return await self._fail(job, JobFailure(provider_reason(generation.error)))
         if generation.status.is_terminal:
-            outputs = [url for output in result.outputs if (url := output.fetch_url)]
+            outputs = [
+                JobOutput(url=url, asset_id=output.asset_id)
+                for output in result.outputs
+                if (url := output.fetch_url)
+            ]
             if not outputs:
                 return await self._fail(job, JobFailure(provider_reason(generation.error)))
             partial = generation.status is GenerationStatus.PARTIAL
@@ -395,7 +417,7 @@ class JobEngine:
             return await self._jobs.record(
                 job.id,
                 state=JobState.SUCCEEDED,
-                outputs=[training.model_ref or training.id],
+                outputs=[JobOutput(url=training.model_ref or training.id)],
             )
         actor = ActorJobInput.model_validate(JobSpec.model_validate(job.spec).options)
         job = await self._show(job, texts.training_status(tool.title, actor.actor_name, training))
@@ -411,11 +433,14 @@ class JobEngine:
         sent = list(job.delivered_message_ids)
         try:
             source = self._source(job)
-            for index, url in enumerate(job.outputs, start=1):
-                data = await source.download(url)
+            for index, output in enumerate(job.outputs, start=1):
+                data = await source.download(output.url)
                 sent += await self._courier.deliver(
                     job.chat_id, tool.output, data, f"{tool.name}-{job.id[:8]}-{index}"
                 )
+            card = await self._presenter.present(job) if self._presenter else None
+            if card is not None:
+                sent.append(await self._courier.post(job.chat_id, card.caption, card.reply_markup))
         except TRANSIENT_ERRORS as err:
             assert job.deadline_at
             return await self._retry_later(job, err, datetime.fromisoformat(job.deadline_at))

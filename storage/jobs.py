@@ -55,6 +55,15 @@ STEP_COLUMNS = frozenset(
 )
 
 
+class JobOutput(BaseModel):
+    """One result of a job, as the provider reported it."""
+
+    url: str
+    """Where the bytes are fetched; for a training, the trained model's reference."""
+    asset_id: str | None = None
+    """The provider's asset id of the output, which a later job takes as an input as it is."""
+
+
 class Job(BaseModel):
     id: str
     user_id: int
@@ -67,7 +76,7 @@ class Job(BaseModel):
     generation_id: str | None = None
     status_message_id: int | None = None
     status_text: str | None = None
-    outputs: list[str] = Field(default_factory=list)
+    outputs: list[JobOutput] = Field(default_factory=list)
     error: str | None = None
     """Why it failed, in words safe to show the user; None for a generic reason."""
     refunded: int = 0
@@ -89,7 +98,11 @@ class Job(BaseModel):
     def _decode_list(cls, value: object) -> object:
         if value is None:
             return []
-        return json.loads(value) if isinstance(value, str) else value
+        items = json.loads(value) if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return items
+        # Rows written before outputs kept their asset id hold bare URLs.
+        return [{"url": item} if isinstance(item, str) else item for item in items]
 
 
 class JobNotQuoted(Exception):
@@ -178,7 +191,7 @@ class JobsRepository:
         if unknown:
             raise ValueError(f"not a step column: {sorted(unknown)}")
         values = {
-            column: json.dumps(value) if isinstance(value, list) else value
+            column: json.dumps(_plain(value)) if isinstance(value, list) else value
             for column, value in step.items()
         }
         assignments = ", ".join(f"{column} = ?" for column in values)
@@ -238,6 +251,10 @@ class JobsRepository:
             limit,
         )
         return [Job.model_validate(dict(row)) for row in rows]
+
+
+def _plain(items: list[Any]) -> list[Any]:
+    return [item.model_dump() if isinstance(item, BaseModel) else item for item in items]
 
 
 async def _debit(

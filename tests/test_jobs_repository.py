@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
-from storage.jobs import JobNotQuoted, JobsRepository, JobState
+from storage.jobs import JobNotQuoted, JobOutput, JobsRepository, JobState
 from storage.users import InsufficientCredits, LedgerRepository, UsersRepository
 
 
@@ -68,8 +68,9 @@ async def test_refund_happens_exactly_once(db: Database) -> None:
 async def test_record_refuses_unknown_columns(db: Database) -> None:
     jobs = JobsRepository(db)
     await create(jobs, "a", 1, reserve=True)
-    job = await jobs.record("a", state=JobState.SUBMITTED, generation_id="g1", outputs=["u"])
-    assert (job.state, job.generation_id, job.outputs) == (JobState.SUBMITTED, "g1", ["u"])
+    output = JobOutput(url="u", asset_id="asset_1")
+    job = await jobs.record("a", state=JobState.SUBMITTED, generation_id="g1", outputs=[output])
+    assert (job.state, job.generation_id, job.outputs) == (JobState.SUBMITTED, "g1", [output])
     with pytest.raises(ValueError):
         await jobs.record("a", price=0)
 
