@@ -38,7 +38,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.playground.emulator import MB, NOT_MODIFIED, BotApiEmulator, TelegramApiError, make_jpeg
+from bot.playground.emulator import (
+    MB,
+    NOT_MODIFIED,
+    BotApiEmulator,
+    PaymentRefused,
+    TelegramApiError,
+    make_jpeg,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -550,6 +557,107 @@ async def test_stars_payment_flow(bot: Bot, tg: BotApiEmulator) -> None:
     with pytest.raises(BadRequest, match="(?i)charge_already_refunded"):
         await bot.refund_star_payment(1, charge_id)
     assert tg.refunds == [(1, charge_id)]
+
+
+async def test_stars_subscription_links_renewals_and_cancelling(
+    bot: Bot, tg: BotApiEmulator
+) -> None:
+    ann = tg.user(1)
+    plan = [LabeledPrice("Plan", 250)]
+    month = dtm.timedelta(days=30)
+    for wrong in (
+        {"subscription_period": dtm.timedelta(days=7)},
+        {"subscription_period": month, "prices": [LabeledPrice("Plan", 10_001)]},
+    ):
+        with pytest.raises(BadRequest, match="(?i)subscription_period_invalid"):
+            await bot.create_invoice_link(
+                **{"title": "t", "description": "d", "payload": "p", "currency": "XTR"}
+                | {"prices": plan}
+                | wrong
+            )
+    link = await bot.create_invoice_link(
+        "Plan", "Monthly credits", "plan:1", "XTR", plan, subscription_period=month
+    )
+    assert link.startswith("https://t.me/$")
+
+    paying = asyncio.create_task(ann.pay_link(link))
+    (checkout,) = await poll(bot)
+    assert checkout.pre_checkout_query.invoice_payload == "plan:1"
+    assert checkout.pre_checkout_query.total_amount == 250
+    await bot.answer_pre_checkout_query(checkout.pre_checkout_query.id, ok=True)
+    first_id = await paying
+    (first,) = await poll(bot)
+    payment = first.message.successful_payment
+    assert (payment.telegram_payment_charge_id, payment.invoice_payload) == (first_id, "plan:1")
+    assert payment.is_recurring and payment.is_first_recurring
+    assert payment.subscription_expiration_date is not None
+
+    renewal_id = await ann.renew_subscription(first_id)
+    (renewal,) = await poll(bot)
+    renewed = renewal.message.successful_payment
+    assert renewed.telegram_payment_charge_id == renewal_id != first_id
+    assert renewed.is_recurring and not renewed.is_first_recurring
+    assert renewed.subscription_expiration_date == payment.subscription_expiration_date + month
+
+    await ann.deliver_payment_again(renewal_id)
+    (again,) = await poll(bot)
+    assert again.message.successful_payment.telegram_payment_charge_id == renewal_id
+
+    with pytest.raises(BadRequest, match="(?i)charge_id_invalid"):
+        await bot.edit_user_star_subscription(2, first_id, True)
+    assert await bot.edit_user_star_subscription(1, first_id, True)
+    with pytest.raises(PaymentRefused):
+        await ann.renew_subscription(first_id)
+    assert await bot.edit_user_star_subscription(1, first_id, False)
+    await ann.renew_subscription(first_id)
+    assert await bot.refund_star_payment(1, renewal_id)
+
+
+async def test_a_refused_checkout_of_a_link_is_raised(bot: Bot, tg: BotApiEmulator) -> None:
+    ann = tg.user(1)
+    link = await bot.create_invoice_link("Pack", "Credits", "p", "XTR", [LabeledPrice("P", 5)])
+    paying = asyncio.create_task(ann.pay_link(link))
+    (checkout,) = await poll(bot)
+    await bot.answer_pre_checkout_query(
+        checkout.pre_checkout_query.id, ok=False, error_message="Sold out"
+    )
+    with pytest.raises(PaymentRefused, match="Sold out"):
+        await paying
+    assert tg.subscriptions == {}
+
+
+async def test_groups_and_channels_deliver_messages_posts_and_mentions(
+    bot: Bot, tg: BotApiEmulator
+) -> None:
+    ann = tg.user(1)
+    group = tg.group(-100200, "Friends")
+    channel = tg.group(-100300, "News", kind="channel")
+    await group.send_text("/start@castbot_test_bot hi @castbot_test_bot, mail me@example", ann)
+    await channel.send_text("Made with @castbot_test_bot")
+    in_group, in_channel = await poll(bot)
+
+    message = in_group.message
+    assert (message.chat.type, message.chat.title, message.from_user.id) == (
+        "supergroup",
+        "Friends",
+        1,
+    )
+    assert [(e.type, text) for e, text in message.parse_entities().items()] == [
+        ("bot_command", "/start@castbot_test_bot"),
+        ("mention", "@castbot_test_bot"),
+    ]
+    post = in_channel.channel_post
+    assert post.chat.type == "channel" and post.sender_chat.id == -100300
+    assert post.from_user is None
+    assert list(post.parse_entities().values()) == ["@castbot_test_bot"]
+
+    await bot.send_message(-100200, "Hello group", reply_to_message_id=message.message_id)
+    (reply,) = group.messages()
+    assert reply.raw["reply_to_message"]["text"].startswith("/start@castbot_test_bot")
+    with pytest.raises(ValueError, match="needs a sender"):
+        await group.send_text("who wrote this?")
+    with pytest.raises(ValueError, match="negative"):
+        tg.group(5)
 
 
 # --- The real Application

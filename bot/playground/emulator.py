@@ -58,6 +58,7 @@ MAX_URL_PHOTO_SIZE = 5 * MB  # files Telegram downloads itself from an HTTP URL
 MAX_URL_FILE_SIZE = 20 * MB
 
 DEFAULT_TOKEN = "123456:TEST-token-for-castbot-tests"  # matches the settings' token pattern
+SUBSCRIPTION_PERIOD = 2_592_000  # the only period of a Stars subscription: 30 days
 
 # Telegram's own wordings, for tests that assert on them.
 NOT_MODIFIED = (
@@ -152,6 +153,7 @@ _BOOL_PARAMS = frozenset(
         "need_email",
         "need_shipping_address",
         "is_flexible",
+        "is_canceled",
     }
 )
 
@@ -250,9 +252,11 @@ class _StoredFile:
 
 @dataclass
 class _Chat:
-    """A private chat: its id is the user's id, and both sides share one message counter."""
+    """A chat with the bot, both sides sharing one message counter: a private chat (its id is
+    the user's id, and `user` is that user) or a group or channel (`user` is None)."""
 
-    user: JSON
+    info: JSON  # the Chat object Telegram puts in messages
+    user: JSON | None = None
     last_message_id: int = 0
     blocked: bool = False
     sent: list[SentMessage] = field(default_factory=list)
@@ -261,15 +265,15 @@ class _Chat:
 
     @property
     def id(self) -> int:
-        user_id: int = self.user["id"]
-        return user_id
+        chat_id: int = self.info["id"]
+        return chat_id
 
     def next_message_id(self) -> int:
         self.last_message_id += 1
         return self.last_message_id
 
     def as_chat(self) -> JSON:
-        return {"id": self.id, "type": "private", "first_name": self.user["first_name"]}
+        return dict(self.info)
 
 
 @dataclass
@@ -286,6 +290,19 @@ class _Charge:
     currency: str
     total_amount: int
     refunded: bool = False
+    payment: JSON = field(default_factory=dict)  # the SuccessfulPayment, to deliver it again
+
+
+@dataclass
+class StarSubscription:
+    """A Stars subscription a user took out by paying a subscription invoice link."""
+
+    user_id: int
+    charge_id: str  # the first payment's, which names it to editUserStarSubscription
+    payment: JSON  # the first SuccessfulPayment; renewals repeat its payload and amount
+    period: int
+    expires: int  # Unix time
+    canceled_by_bot: bool = False
 
 
 @dataclass
@@ -618,12 +635,13 @@ def _apply_parse_mode(text: str, parse_mode: str) -> tuple[str, list[JSON]]:
 
 _COMMAND = re.compile(r"(?<!\S)/[a-zA-Z0-9_]{1,32}(?:@[a-zA-Z0-9_]{3,})?")
 _URL = re.compile(r"https?://[^\s]+")
+_MENTION = re.compile(r"(?<![\w@/])@[a-zA-Z0-9_]{5,32}\b")
 
 
 def _user_entities(text: str) -> list[JSON]:
-    """The entities Telegram's clients attach to a typed text: commands and links."""
+    """The entities Telegram's clients attach to a typed text: commands, links, mentions."""
     entities = []
-    for pattern, kind in ((_COMMAND, "bot_command"), (_URL, "url")):
+    for pattern, kind in ((_COMMAND, "bot_command"), (_URL, "url"), (_MENTION, "mention")):
         for match in pattern.finditer(text):
             entities.append(
                 {
@@ -841,6 +859,81 @@ class EmulatedUser:
         self._tg._incoming(self.id, {"successful_payment": payment})
         return charge_id
 
+    async def pay_link(self, link: str, timeout: float = 5.0) -> str:
+        """Open an invoice link (createInvoiceLink) and press Pay: a pre_checkout_query the
+        bot must approve, then the successful_payment, which for a subscription link starts
+        the subscription. Returns telegram_payment_charge_id; raises PaymentRefused."""
+        params = self._tg._invoice_links.get(link)
+        if params is None:
+            raise KeyError(f"no invoice link {link!r}")
+        total = sum(int(price["amount"]) for price in params["prices"])
+        query_id = str(next(self._tg._query_ids))
+        query = {
+            "id": query_id,
+            "from": self.telegram_user,
+            "currency": params["currency"],
+            "total_amount": total,
+            "invoice_payload": params["payload"],
+        }
+        await self.send_update({"pre_checkout_query": query})
+        if not await self._tg._changes.wait_for(
+            lambda: query_id in self._tg.pre_checkout_answers, timeout
+        ):
+            raise TimeoutError(f"the bot did not answer the pre-checkout query of {link}")
+        answer = self._tg.pre_checkout_answers[query_id]
+        if not answer.get("ok"):
+            raise PaymentRefused(answer.get("error_message", ""))
+        charge_id = f"stxCharge{next(self._tg._query_ids)}"
+        payment: JSON = {
+            "currency": params["currency"],
+            "total_amount": total,
+            "invoice_payload": params["payload"],
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": "",
+        }
+        period = params.get("subscription_period")
+        if period:
+            expires = int(time.time()) + period
+            payment |= {
+                "subscription_expiration_date": expires,
+                "is_recurring": True,
+                "is_first_recurring": True,
+            }
+            self._tg.subscriptions[charge_id] = StarSubscription(
+                self.id, charge_id, payment, period, expires
+            )
+        self._tg._incoming(self.id, {"successful_payment": payment})
+        return charge_id
+
+    async def renew_subscription(self, charge_id: str) -> str:
+        """A period of the subscription (named by its first charge id) ends and Telegram
+        charges the next one: a successful_payment with a new charge id, and no pre-checkout
+        query (unverified: the Bot API documents none for renewals). Returns the new charge
+        id; raises PaymentRefused when the bot cancelled the subscription."""
+        subscription = self._tg.subscriptions[charge_id]
+        if subscription.user_id != self.id:
+            raise KeyError(f"subscription {charge_id} is not {self.id}'s")
+        if subscription.canceled_by_bot:
+            raise PaymentRefused("the subscription was cancelled by the bot")
+        subscription.expires += subscription.period
+        renewal_id = f"stxCharge{next(self._tg._query_ids)}"
+        payment = {
+            key: value
+            for key, value in subscription.payment.items()
+            if key != "is_first_recurring"
+        }
+        payment |= {
+            "telegram_payment_charge_id": renewal_id,
+            "subscription_expiration_date": subscription.expires,
+        }
+        self._tg._incoming(self.id, {"successful_payment": payment})
+        return renewal_id
+
+    async def deliver_payment_again(self, charge_id: str) -> None:
+        """Telegram delivers the same successful_payment again (as after a lost offset)."""
+        payment = self._tg._charges[charge_id].payment
+        self._tg._incoming(self.id, {"successful_payment": payment})
+
     # Reading what the bot sent.
 
     def messages(self) -> list[SentMessage]:
@@ -884,6 +977,37 @@ class EmulatedUser:
         return [params for user_id, params in self._tg._callback_answers if user_id == self.id]
 
 
+class PaymentRefused(Exception):
+    """The bot refused the pre-checkout query (its error_message), or Telegram the charge."""
+
+
+class EmulatedGroup:
+    """A group, supergroup or channel the bot is a member of."""
+
+    def __init__(self, telegram: BotApiEmulator, chat: _Chat) -> None:
+        self._tg = telegram
+        self._chat = chat
+        self.id = chat.id
+
+    async def send_text(self, text: str, sender: EmulatedUser | None = None) -> int:
+        """Post a text (with the entities a client adds: commands, links, mentions). In a
+        group `sender` writes it; in a channel it is a channel_post signed by the channel."""
+        content: JSON = {"text": text}
+        if entities := _user_entities(text):
+            content["entities"] = entities
+        if self._chat.info["type"] == "channel":
+            who: JSON = {"sender_chat": self._chat.as_chat()}
+        elif sender is not None:
+            who = {"from": sender.telegram_user}
+        else:
+            raise ValueError("a message in a group needs a sender")
+        message_id: int = self._tg._post(self._chat, who, content)["message_id"]
+        return message_id
+
+    def messages(self) -> list[SentMessage]:
+        return self._tg.messages(self.id)
+
+
 # --- The server ---------------------------------------------------------------------------------
 
 _Handler = Callable[[_Call], Any]  # an async method returning the result
@@ -924,6 +1048,8 @@ class BotApiEmulator:
         self._callback_answers: list[tuple[int, JSON]] = []
         self._pre_checkout_queries: dict[str, _Query] = {}
         self._charges: dict[str, _Charge] = {}
+        self._invoice_links: dict[str, JSON] = {}  # link -> the createInvoiceLink params
+        self.subscriptions: dict[str, StarSubscription] = {}  # by the first charge id
 
         self._updates: list[JSON] = []
         self._next_update_id = 700_000_001
@@ -965,6 +1091,8 @@ class BotApiEmulator:
                 "sendInvoice": self._send_invoice,
                 "answerPreCheckoutQuery": self._answer_pre_checkout_query,
                 "refundStarPayment": self._refund_star_payment,
+                "createInvoiceLink": self._create_invoice_link,
+                "editUserStarSubscription": self._edit_user_star_subscription,
             }.items()
         }
 
@@ -1006,9 +1134,23 @@ class BotApiEmulator:
                 "first_name": first_name,
                 "language_code": language_code,
             }
-            self._chats[user_id] = _Chat(user=user)
+            info = {"id": user_id, "type": "private", "first_name": first_name}
+            self._chats[user_id] = _Chat(info=info, user=user)
             self._users[user_id] = EmulatedUser(self, user)
         return self._users[user_id]
+
+    def group(
+        self, chat_id: int, title: str = "Friends", *, kind: str = "supergroup"
+    ) -> EmulatedGroup:
+        """A group (`kind` "group" or "supergroup") or channel ("channel") the bot is in;
+        its id is negative, as Telegram's are."""
+        if kind not in ("group", "supergroup", "channel"):
+            raise ValueError(f"not a kind of group chat: {kind!r}")
+        if chat_id >= 0:
+            raise ValueError("group and channel ids are negative")
+        if chat_id not in self._chats:
+            self._chats[chat_id] = _Chat(info={"id": chat_id, "type": kind, "title": title})
+        return EmulatedGroup(self, self._chats[chat_id])
 
     def add_file(self, content: bytes, *, file_size: int | None = None) -> FileRef:
         """Store a file the bot may getFile or re-send; file_size may exceed len(content)."""
@@ -1152,26 +1294,37 @@ class BotApiEmulator:
             self._pre_checkout_queries[query["id"]] = _Query(user_id=query["from"]["id"])
         payment = (body.get("message") or {}).get("successful_payment")
         if payment:
-            self._charges[payment["telegram_payment_charge_id"]] = _Charge(
-                user_id=body["message"]["from"]["id"],
-                currency=payment["currency"],
-                total_amount=payment["total_amount"],
+            # A payment delivered again is the same charge (refunded or not).
+            self._charges.setdefault(
+                payment["telegram_payment_charge_id"],
+                _Charge(
+                    user_id=body["message"]["from"]["id"],
+                    currency=payment["currency"],
+                    total_amount=payment["total_amount"],
+                    payment=payment,
+                ),
             )
 
     def _incoming(self, user_id: int, content: JSON) -> JSON:
-        """A message from the user: stored in the chat and delivered as an update."""
+        """A message from the user in their private chat, delivered as an update."""
         chat = self._chat(user_id)
         if chat.blocked:
             self.unblock_bot(user_id)  # writing to a blocked bot means restarting it first
+        return self._post(chat, {"from": chat.user}, content)
+
+    def _post(self, chat: _Chat, sender: JSON, content: JSON) -> JSON:
+        """A message in a chat, stored there and delivered as an update: `message`, or
+        `channel_post` in a channel (where `sender` is {"sender_chat": the channel})."""
         message = {
             "message_id": chat.next_message_id(),
-            "from": chat.user,
+            **sender,
             "chat": chat.as_chat(),
             "date": int(time.time()),
             **content,
         }
         chat.incoming[message["message_id"]] = message
-        self._enqueue({"message": message})
+        kind = "channel_post" if chat.info["type"] == "channel" else "message"
+        self._enqueue({kind: message})
         return message
 
     def _callback_query(self, user_id: int, message: SentMessage, data: str) -> str:
@@ -1751,6 +1904,41 @@ class BotApiEmulator:
             raise _bad("ERROR_MESSAGE_EMPTY")  # (unverified wording)
         query.answer = call.params
         self.pre_checkout_answers[query_id] = call.params
+        return True
+
+    async def _create_invoice_link(self, call: _Call) -> str:
+        title = call.need_str("title")
+        description = call.need_str("description")
+        payload = call.need_str("payload")
+        currency = call.need_str("currency")
+        prices = call.params.get("prices")
+        if not 1 <= len(title) <= 32 or not 1 <= len(description) <= 255:
+            raise _bad("INVOICE_TITLE_INVALID")  # (unverified wording)
+        if not isinstance(prices, list) or not prices:
+            raise _bad("prices are empty")  # (unverified wording)
+        if not 1 <= len(payload.encode()) <= 128:
+            raise _bad("INVOICE_PAYLOAD_INVALID")  # (unverified wording)
+        if currency == "XTR" and (len(prices) != 1 or call.get_str("provider_token")):
+            raise _bad("STARS_INVOICE_INVALID")  # (unverified wording)
+        period = call.get_int("subscription_period")
+        if period is not None:
+            # Telegram: XTR only, always 2592000 s (30 days), at most 10000 Stars.
+            total = sum(int(price["amount"]) for price in prices)
+            if currency != "XTR" or period != SUBSCRIPTION_PERIOD or total > 10_000:
+                raise _bad("SUBSCRIPTION_PERIOD_INVALID")  # (unverified wording)
+        link = f"https://t.me/${next(self._query_ids):x}"
+        self._invoice_links[link] = call.params
+        return link
+
+    async def _edit_user_star_subscription(self, call: _Call) -> bool:
+        user_id = call.need_int("user_id")
+        charge_id = call.need_str("telegram_payment_charge_id")
+        if "is_canceled" not in call.params:
+            raise _bad("is_canceled is empty")  # (unverified wording)
+        subscription = self.subscriptions.get(charge_id)
+        if subscription is None or subscription.user_id != user_id:
+            raise _bad("CHARGE_ID_INVALID")  # (unverified wording)
+        subscription.canceled_by_bot = call.get_bool("is_canceled")
         return True
 
     async def _refund_star_payment(self, call: _Call) -> bool:
