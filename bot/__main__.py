@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
+from bot import logs
 from bot.app import run
 from bot.config import SettingsError, load_settings
 
@@ -15,12 +15,7 @@ def main() -> int:
     except SettingsError as err:
         print(f"castbot: {err}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logs.configure(settings)
     run(settings)
     return 0
 

@@ -31,6 +31,7 @@ from storage.broadcasts import BroadcastsRepository
 from storage.db import Database
 from storage.jobs import JobsRepository
 from storage.payments import PaymentsRepository
+from storage.promos import PromosRepository
 from storage.referrals import ReferralsRepository
 from storage.stats import StatsRepository
 from storage.users import LedgerRepository, UsersRepository
@@ -104,11 +105,10 @@ async def on_startup(application: CastbotApplication) -> None:
     provider = build_provider(settings)
     actor_providers = build_actor_providers(settings)
     actors = ActorsRepository(db)
-    # Built before the engine, whose hooks they are: a delivered job may pay a referral
-    # reward, and a provider out of credits alerts the admins.
     referrals = Referrals(
         ReferralsRepository(db), application.bot, reward=settings.referral_credits
     )
+    # Built before the engine, whose hook it is: a provider out of credits alerts the admins.
     balance_watch = ProviderBalanceWatch(
         provider,
         application.bot,
@@ -125,7 +125,6 @@ async def on_startup(application: CastbotApplication) -> None:
         poll_interval=settings.zencreator_poll_interval,
         actor_providers=actor_providers.by_name,
         trainings=ActorTrainings(actors),
-        on_delivered=referrals.on_job_delivered,
         on_out_of_credits=balance_watch.provider_out_of_credits,
     )
     application.bot_data[SERVICES_KEY] = services = Services(
@@ -136,6 +135,7 @@ async def on_startup(application: CastbotApplication) -> None:
         jobs=jobs,
         engine=engine,
         payments=PaymentsRepository(db),
+        promos=PromosRepository(db),
         stats=StatsRepository(db),
         referrals=referrals,
         broadcaster=Broadcaster(BroadcastsRepository(db), application.bot),

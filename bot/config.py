@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+MAX_SUBSCRIPTION_STARS = 10_000
+"""Telegram's ceiling on the price of a Stars subscription."""
 
 
 class SettingsError(Exception):
@@ -17,7 +19,7 @@ class SettingsError(Exception):
 
 
 class CreditPack(BaseModel, frozen=True):
-    """Credits sold for a price in Telegram Stars."""
+    """Credits sold for a price in Telegram Stars (once, or every month for a plan)."""
 
     credits: int
     stars: int
@@ -46,11 +48,13 @@ class Settings(BaseSettings):
     voice_clone_price: int = Field(default=20, ge=0)
     actor_picture_price: int = Field(default=5, ge=0)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     credit_packs: Annotated[tuple[CreditPack, ...], NoDecode] = (
         CreditPack(credits=100, stars=50),
         CreditPack(credits=500, stars=200),
         CreditPack(credits=1500, stars=500),
     )
+    subscription_plans: Annotated[tuple[CreditPack, ...], NoDecode] = ()
     provider_balance_alert: float = Field(default=100.0, ge=0)
     referral_credits: int = Field(default=10, ge=0)
     terms_text: str = ""
@@ -76,20 +80,22 @@ class Settings(BaseSettings):
     @field_validator("credit_packs", mode="before")
     @classmethod
     def _parse_packs(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        packs = []
-        for part in value.split(","):
-            credits, _, stars = part.strip().partition(":")
-            if not (credits.isdigit() and stars.isdigit() and int(credits) and int(stars)):
-                raise ValueError(
-                    "must be comma-separated credits:stars pairs of positive whole numbers,"
-                    " like 100:50,500:200"
-                )
-            packs.append(CreditPack(credits=int(credits), stars=int(stars)))
-        if len({pack.credits for pack in packs}) != len(packs):
-            raise ValueError("must not offer the same number of credits twice")
-        return tuple(packs)
+        return _credit_pairs(value)
+
+    @field_validator("subscription_plans", mode="before")
+    @classmethod
+    def _parse_plans(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return ()
+        plans = _credit_pairs(value)
+        if isinstance(plans, tuple) and any(plan.stars > MAX_SUBSCRIPTION_STARS for plan in plans):
+            raise ValueError(f"must not cost more than {MAX_SUBSCRIPTION_STARS} Stars a month")
+        return plans
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator(
         "telegram_api_url", "zencreator_api_url", "scenario_api_url", "framehood_api_url"
@@ -120,6 +126,24 @@ class Settings(BaseSettings):
     @property
     def framehood_configured(self) -> bool:
         return bool(self.framehood_api_key.get_secret_value() and self.framehood_api_url)
+
+
+def _credit_pairs(value: object) -> object:
+    """`100:50,500:200` as CreditPacks; anything but a string is left to pydantic."""
+    if not isinstance(value, str):
+        return value
+    packs = []
+    for part in value.split(","):
+        credits, _, stars = part.strip().partition(":")
+        if not (credits.isdigit() and stars.isdigit() and int(credits) and int(stars)):
+            raise ValueError(
+                "must be comma-separated credits:stars pairs of positive whole numbers,"
+                " like 100:50,500:200"
+            )
+        packs.append(CreditPack(credits=int(credits), stars=int(stars)))
+    if len({pack.credits for pack in packs}) != len(packs):
+        raise ValueError("must not offer the same number of credits twice")
+    return tuple(packs)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -12,6 +12,7 @@ from storage.actors import ActorsRepository
 from storage.db import Database
 from storage.jobs import JobsRepository
 from storage.payments import PaymentsRepository
+from storage.promos import PromosRepository
 from storage.stats import StatsRepository
 from storage.users import LedgerRepository, User, UsersRepository
 
@@ -36,6 +37,7 @@ class Services:
     jobs: JobsRepository
     engine: JobEngine
     payments: PaymentsRepository
+    promos: PromosRepository
     stats: StatsRepository
     referrals: Referrals
     broadcaster: Broadcaster

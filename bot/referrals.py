@@ -1,5 +1,6 @@
-"""Referrals: invite links, and the inviter's reward once the invited user's first paid
-job is delivered (not at /start, so accounts made only to be invited earn nothing)."""
+"""Referrals: invite links, and the inviter's reward once the invited user has bought credits
+(a pack or a plan). Neither /start nor jobs paid with the free welcome credits earn it, so
+accounts made only to be invited earn nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot import texts
-from storage.jobs import Job
 from storage.referrals import ReferralsRepository
 
 log = logging.getLogger(__name__)
@@ -43,17 +43,16 @@ class Referrals:
     async def inviter_of(self, user_id: int) -> int | None:
         return await self._referrals.inviter_of(user_id)
 
-    async def on_job_delivered(self, job: Job) -> None:
-        """The job engine's hook after a job is delivered: pay the invitee's inviter once,
-        if this (or an earlier) job of theirs was a completed paid one. Never raises: the
-        job is done either way, and a reward missed here is paid by `catch_up`."""
+    async def on_purchase(self, user_id: int) -> None:
+        """After a purchase is credited: pay the buyer's inviter once. Never raises: the
+        purchase is done either way, and a reward missed here is paid by `catch_up`."""
         try:
-            await self._pay(job.user_id)
+            await self._pay(user_id)
         except Exception:
-            log.exception("could not settle the referral reward after job %s", job.id)
+            log.exception("could not settle the referral reward after a purchase of %s", user_id)
 
     async def catch_up(self) -> None:
-        """Pay rewards a stop or crash came between a delivery and its hook."""
+        """Pay rewards a stop or crash came between a purchase and its reward."""
         for invitee_id in await self._referrals.due():
             await self._pay(invitee_id)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.tools import TOOLS
 from providers.models import Training
 from storage.actors import MAX_ACTORS, MAX_NAME_LENGTH, MAX_PHOTOS, Actor, ActorTraining
 from storage.broadcasts import BroadcastCounts
 from storage.jobs import Job
-from storage.payments import Payment, PaymentRefund
+from storage.payments import Payment, PaymentRefund, Subscription
+from storage.promos import PromoCode
 from storage.stats import Overview
 from storage.users import LedgerEntry, LedgerKind, User
 
@@ -19,7 +21,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("newactor", "Save a character to reuse in every tool"),
     ("balance", "Show your credits"),
     ("buy", "Buy credits with Telegram Stars"),
-    ("history", "Your last 10 credit changes"),
+    ("subscription", "Monthly plans: credits every month"),
+    ("redeem", "Redeem a promo code"),
+    ("history", "Every credit change, page by page"),
     ("invite", "Invite friends and earn credits"),
     ("cancel", "Stop what you are doing"),
     ("help", "What I can do"),
@@ -79,14 +83,22 @@ LEDGER_LABELS = {
 def history(entries: list[LedgerEntry]) -> str:
     if not entries:
         return "No credit changes yet."
-    lines = ["Your last credit changes:", ""]
+    lines = ["Your credit changes, newest first:", ""]
     lines += [_ledger_line(entry) for entry in entries]
     return "\n".join(lines)
+
+
+HISTORY_OLDER_BUTTON = "« Older"
+HISTORY_NEWER_BUTTON = "Newer »"
 
 
 def _ledger_line(entry: LedgerEntry) -> str:
     when = datetime.fromisoformat(entry.created_at).strftime("%d %b %H:%M")
     label = LEDGER_LABELS[entry.kind]
+    if entry.job_id is not None:
+        tool = TOOLS.get(entry.tool or "")
+        title = tool.title if tool else entry.tool or "job"
+        return f"{when} UTC  {entry.amount:+d}  {label} · {title} #{entry.job_id[:8]}"
     detail = f" ({entry.note})" if entry.note else ""
     return f"{when} UTC  {entry.amount:+d}  {label}{detail}"
 
@@ -179,7 +191,22 @@ def file_too_large(limit: int) -> str:
 def not_enough_credits(needed: int, balance: int) -> str:
     return (
         f"Not enough credits: this needs {credits(needed)} and you have {credits(balance)}. "
-        "Nothing was charged."
+        "Nothing was charged. Buy a pack below, then start again."
+    )
+
+
+def short_of_credits(needed: int, balance: int) -> str:
+    return (
+        f"Not enough credits: this needs {credits(needed)} and you have {credits(balance)}. "
+        "Nothing was charged. Buy a pack below: I keep this ready and offer to start it "
+        "as soon as the payment goes through."
+    )
+
+
+def resume_offer(title: str, price: int, balance: int) -> str:
+    return (
+        f"Your {title.lower()} is still ready to start: it costs {credits(price)}, and your "
+        f"balance is now {credits(balance)}. Start it?"
     )
 
 
@@ -353,6 +380,39 @@ def refund_done(outcome: PaymentRefund) -> str:
     return "\n".join(lines)
 
 
+PROMO_USAGE = (
+    "Usage: /promo <code> <credits> [uses] [days]: a code of 3 to 32 letters, digits, _ or -, "
+    "the credits it gives, optionally how many users may redeem it in all and for how many "
+    "days. Each user redeems a code once. /promo alone lists the codes."
+)
+
+
+def promo_created(promo: PromoCode, link: str) -> str:
+    return f"Created {_promo_line(promo)}\nUsers redeem it with /redeem {promo.code} or {link}"
+
+
+def promo_exists(code: str) -> str:
+    return f"Promo code {code} exists already."
+
+
+def _promo_line(promo: PromoCode) -> str:
+    uses = f"{promo.uses} of {promo.max_uses}" if promo.max_uses else f"{promo.uses}, no limit"
+    ends = f", expires {_when(promo.expires_at)}" if promo.expires_at else ""
+    return f"{promo.code}: {credits(promo.credits)}, used {uses}{ends}"
+
+
+def promo_list(promos: list[PromoCode]) -> str:
+    if not promos:
+        return "No promo codes yet. " + PROMO_USAGE
+    return "Promo codes:\n" + "\n".join(_promo_line(promo) for promo in promos)
+
+
+def plan_refund_note(renewal_stopped: bool, reason: str | None) -> str:
+    if renewal_stopped:
+        return "It paid for a monthly plan, whose renewal is now cancelled."
+    return f"It paid for a monthly plan, but Telegram refused to cancel its renewal: {reason}"
+
+
 GRANT_USAGE = (
     "Usage: /grant <user_id> <credits> [reason]; a negative number of credits takes them away."
 )
@@ -439,6 +499,14 @@ def broadcast_report(broadcast_id: int, counts: BroadcastCounts) -> str:
     )
 
 
+def stats_chart_caption(days: int) -> str:
+    return f"The last {days} days, in UTC."
+
+
+CHART_JOBS_TITLE = "Jobs per day, by tool"
+CHART_CREDITS_TITLE = "Credits sold per day (packs and plans)"
+
+
 def stats(overview: Overview, provider_balance: float | None) -> str:
     day, total = overview.day, overview.all_time
     lines = [
@@ -472,21 +540,123 @@ def provider_balance_low(balance: float | None, threshold: float) -> str:
 
 # Referrals
 
-REFERRAL_NOTE = "invited friend's first creation"
+REFERRAL_NOTE = "invited friend's first purchase"
 
 
 def invite(link: str, reward: int) -> str:
     lines = [f"Invite friends with your link:\n{link}"]
     if reward:
         lines.append(
-            f"\nYou get {credits(reward)} when a friend who joins through it finishes their "
-            "first paid creation."
+            f"\nYou get {credits(reward)} when a friend who joins through it makes their "
+            "first purchase of credits."
         )
     return "\n".join(lines)
 
 
 def referral_reward(reward: int) -> str:
-    return f"A friend you invited finished their first creation: you got {credits(reward)}!"
+    return f"A friend you invited made their first purchase: you got {credits(reward)}!"
+
+
+# Groups and channels
+
+GROUP_REPLY = "I work in a private chat. Tap the button to open it."
+OPEN_PRIVATE_CHAT_BUTTON = "Open castbot"
+
+
+# Monthly plans (Telegram Stars subscriptions)
+
+PLANS_OFF = "There are no monthly plans on this bot. /buy has credit packs."
+
+
+def plans_intro(balance: int) -> str:
+    return (
+        f"Your balance: {credits(balance)}.\n\n"
+        "A monthly plan adds credits every 30 days, paid with Telegram Stars, until you "
+        "cancel it here in /subscription. Choose a plan:"
+    )
+
+
+def plan_button(plan_credits: int, price: int) -> str:
+    return f"{credits(plan_credits)} a month — ⭐ {price}"
+
+
+def plan_title(plan_credits: int) -> str:
+    return f"{credits(plan_credits)} a month"
+
+
+def plan_description(plan_credits: int) -> str:
+    return (
+        f"{credits(plan_credits)} every 30 days for the tools of this bot, until you cancel "
+        "in /subscription."
+    )
+
+
+def _day(timestamp: str) -> str:
+    return datetime.fromisoformat(timestamp).strftime("%d %b %Y")
+
+
+def subscription_status(subscription: Subscription) -> str:
+    plan = f"Your plan: {credits(subscription.credits)} a month for {stars(subscription.stars)}."
+    if subscription.canceled:
+        return (
+            f"{plan} It is cancelled: it ends on {_day(subscription.expires_at)} and will not "
+            "renew. Your credits stay yours."
+        )
+    return f"{plan} It renews on {_day(subscription.expires_at)}."
+
+
+CANCEL_PLAN_BUTTON = "Cancel renewal"
+RENEW_PLAN_BUTTON = "Renew again"
+PLAN_CANCELED = "Renewal cancelled."
+PLAN_RENEWABLE = (
+    "Renewal is allowed again. If Telegram still shows the plan as cancelled, turn it on "
+    "under Settings › My Stars."
+)
+SUBSCRIPTION_GONE = "This plan has ended. /subscription shows what you can subscribe to."
+SUBSCRIPTION_EDIT_REFUSED = "Telegram did not accept that change. Please try again later."
+
+
+def plan_started(added: int, balance: int, renews_at: str) -> str:
+    return (
+        f"Thank you! Your monthly plan is on: {credits(added)} added, your balance is "
+        f"{credits(balance)}. It renews on {_day(renews_at)}; /subscription shows or cancels it."
+    )
+
+
+def plan_renewed(added: int, balance: int, renews_at: str) -> str:
+    return (
+        f"Your monthly plan renewed: {credits(added)} added, your balance is "
+        f"{credits(balance)}. Next renewal on {_day(renews_at)}."
+    )
+
+
+# Promo codes
+
+REDEEM_USAGE = "Send /redeem followed by the code, like /redeem SPRING."
+
+
+def promo_note(code: str) -> str:
+    return f"promo code {code}"
+
+
+def promo_redeemed(code: str, added: int, balance: int) -> str:
+    return f"Promo code {code}: {credits(added)} added. Your balance: {credits(balance)}."
+
+
+def promo_unknown(code: str) -> str:
+    return f"There is no promo code {code}. Please check the spelling."
+
+
+def promo_expired(code: str) -> str:
+    return f"Promo code {code} has expired."
+
+
+def promo_used_up(code: str) -> str:
+    return f"Promo code {code} has been used as often as it may be."
+
+
+def promo_already(code: str) -> str:
+    return f"You have already redeemed promo code {code}."
 
 
 # --- Actors

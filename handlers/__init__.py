@@ -13,12 +13,15 @@ from handlers import (
     admin,
     errors,
     faceswap,
+    groups,
     invite,
     lipsync,
     newactor,
     orders,
     payments,
+    promos,
     start,
+    subscriptions,
 )
 
 
@@ -27,9 +30,11 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], settings: S
 
     Within a group the first matching handler wins, so the fallbacks for anything
     unexpected come last. Admin commands match only ADMIN_IDS; for anyone else they fall
-    through to the unknown-command reply.
+    through to the unknown-command reply. Updates from groups and channels stop in the
+    first group, before an account is made for whoever wrote there.
     """
     admins = filters.User(user_id=settings.admin_ids)
+    application.add_handler(groups.build_group_handler(), group=-2)
     application.add_handler(account.build_account_handler(), group=-1)
     # Before the flows, whose "unexpected input" replies would otherwise swallow a payment.
     application.add_handlers(payments.build_payment_handlers(admins))
@@ -40,8 +45,12 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], settings: S
     application.add_handlers(orders.build_order_handlers())
     application.add_handlers(admin.build_admin_handlers(admins))
     application.add_handlers(invite.build_invite_handlers())
+    application.add_handlers(subscriptions.build_subscription_handlers())
+    application.add_handlers(promos.build_promo_handlers(admins))
     application.add_handlers(start.build_start_handlers())
     application.add_handlers(start.build_fallback_handlers())
-    # After /start has greeted the user (a later group sees the same update).
+    # After /start has greeted the user (a later group sees the same update); one group
+    # each, since a group runs only its first matching handler.
     application.add_handlers(invite.build_referral_handlers(), group=1)
+    application.add_handlers(promos.build_promo_link_handlers(), group=2)
     application.add_error_handler(errors.on_error)

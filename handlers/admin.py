@@ -5,10 +5,10 @@ Each is registered with the ADMIN_IDS filter, so for anyone else it does not exi
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import texts
+from bot import charts, texts
 from bot.context import BotContext
 from storage.users import InsufficientCredits, LedgerKind, UnknownUser
 
@@ -29,12 +29,18 @@ def _only_user_id(context: BotContext) -> int | None:
 
 
 async def stats(update: Update, context: BotContext) -> None:
-    """Users, jobs, money, and the provider's own balance."""
+    """Users, jobs, money, and the provider's own balance; then the 30-day chart."""
     assert update.effective_message
     services = context.services
     overview = await services.stats.overview()
     balance = await services.balance_watch.balance()
     await update.effective_message.reply_text(texts.stats(overview, balance))
+    days = charts.chart_days(charts.CHART_DAYS)
+    chart = await charts.stats_chart(await services.stats.daily(days[0]), days)
+    await update.effective_message.reply_photo(
+        InputFile(chart, filename="stats.png"),
+        caption=texts.stats_chart_caption(charts.CHART_DAYS),
+    )
 
 
 async def grant(update: Update, context: BotContext) -> None:

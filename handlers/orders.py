@@ -1,4 +1,5 @@
-"""Charging: start a job whose price the user knows, and the buttons under a price quote."""
+"""Charging: start a job whose price the user knows, the buttons under a price quote, and the
+credit packs offered wherever the balance falls short (so that is never a dead end)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
 from bot import texts
+from bot.config import CreditPack
 from bot.context import BotContext
 from bot.tools import JobSpec, Tool
 from handlers.conversation import Handlers
@@ -16,12 +18,15 @@ from storage.users import InsufficientCredits
 
 CONFIRM_PREFIX = "job:go:"
 DECLINE_PREFIX = "job:no:"
+BUY_PREFIX = "buy:"
+"""`buy:<credits>`, or `buy:<credits>:<job id>` for a pack bought to afford a quoted job."""
 
 
 async def place_order(
     update: Update, context: BotContext, tool: Tool, spec: JobSpec, price: int
 ) -> None:
-    """Charge and start the job, or say why not; the engine reports from here on."""
+    """Charge and start the job; if the balance falls short, keep it as a quote instead and
+    offer the credit packs. The engine reports from here on."""
     assert update.effective_chat and update.effective_user
     try:
         await context.services.engine.order(
@@ -32,17 +37,28 @@ async def place_order(
             price=price,
         )
     except InsufficientCredits as refused:
+        job = await context.services.engine.quote(
+            user_id=update.effective_user.id,
+            chat_id=update.effective_chat.id,
+            tool=tool,
+            spec=spec,
+            price=price,
+        )
         await update.effective_chat.send_message(
-            texts.not_enough_credits(refused.needed, refused.balance)
+            texts.short_of_credits(refused.needed, refused.balance),
+            reply_markup=packs_keyboard(context.services.settings.credit_packs, job),
         )
 
 
 async def balance_covering(update: Update, context: BotContext, price: int) -> int | None:
-    """The user's balance if it covers `price`; otherwise None, after saying so."""
+    """The user's balance if it covers `price`; otherwise None, after offering the packs."""
     assert update.effective_chat
     balance = await context.services.ledger.balance(context.user.id)
     if balance < price:
-        await update.effective_chat.send_message(texts.not_enough_credits(price, balance))
+        await update.effective_chat.send_message(
+            texts.not_enough_credits(price, balance),
+            reply_markup=packs_keyboard(context.services.settings.credit_packs),
+        )
         return None
     return balance
 
@@ -59,12 +75,10 @@ async def offer(
     """Save the inputs with their price and ask the user to confirm the charge.
 
     `describe` words the offer, given the user's balance; `provider` names the actor
-    provider of an actor job.
+    provider of an actor job. A balance short of the price gets the credit packs instead of
+    the Start button, and the quote is kept for after the payment.
     """
     assert update.effective_chat and update.effective_user
-    balance = await balance_covering(update, context, price)
-    if balance is None:
-        return
     job = await context.services.engine.quote(
         user_id=update.effective_user.id,
         chat_id=update.effective_chat.id,
@@ -73,6 +87,13 @@ async def offer(
         price=price,
         provider=provider,
     )
+    balance = await context.services.ledger.balance(context.user.id)
+    if balance < price:
+        await update.effective_chat.send_message(
+            texts.short_of_credits(price, balance),
+            reply_markup=packs_keyboard(context.services.settings.credit_packs, job),
+        )
+        return
     await update.effective_chat.send_message(describe(balance), reply_markup=quote_keyboard(job))
 
 
@@ -89,8 +110,24 @@ def quote_keyboard(job: Job) -> InlineKeyboardMarkup:
     )
 
 
+def packs_keyboard(packs: tuple[CreditPack, ...], job: Job | None = None) -> InlineKeyboardMarkup:
+    """One button per credit pack; with a job, paying offers to start that job after."""
+    suffix = f":{job.id}" if job is not None else ""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts.pack_button(pack.credits, pack.stars),
+                    callback_data=f"{BUY_PREFIX}{pack.credits}{suffix}",
+                )
+            ]
+            for pack in packs
+        ]
+    )
+
+
 async def confirm(update: Update, context: BotContext) -> None:
-    """Charge a quoted job and start it."""
+    """Charge a quoted job and start it; short of credits, keep it and offer the packs."""
     query = update.callback_query
     assert query and query.data
     job_id = query.data.removeprefix(CONFIRM_PREFIX)
@@ -100,8 +137,12 @@ async def confirm(update: Update, context: BotContext) -> None:
         await query.answer(texts.QUOTE_GONE, show_alert=True)
         return
     except InsufficientCredits as refused:
+        job = await context.services.jobs.get(job_id)
         await query.answer()
-        await query.edit_message_text(texts.not_enough_credits(refused.needed, refused.balance))
+        await query.edit_message_text(
+            texts.short_of_credits(refused.needed, refused.balance),
+            reply_markup=packs_keyboard(context.services.settings.credit_packs, job),
+        )
         return
     await query.answer()
     await query.edit_message_text(texts.JOB_ACCEPTED)

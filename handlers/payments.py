@@ -1,11 +1,12 @@
-"""/buy credits with Telegram Stars, the payment itself, /refund for admins, /terms and
-/paysupport (which Telegram requires of bots that sell digital goods)."""
+"""/buy credits with Telegram Stars, the payment itself (packs and monthly plans), /refund
+for admins, /terms and /paysupport (which Telegram requires of bots that sell digital goods)."""
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
+from telegram import LabeledPrice, Message, SuccessfulPayment, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -18,28 +19,20 @@ from telegram.ext import (
 
 from bot import payments, texts
 from bot.context import BotContext
+from bot.tools import TOOLS
+from handlers.orders import BUY_PREFIX, packs_keyboard, quote_keyboard
+from storage.jobs import JobState
+from storage.payments import Purchase, SubscriptionTerm
 
 log = logging.getLogger(__name__)
-
-BUY_PREFIX = "buy:"
 
 
 async def buy(update: Update, context: BotContext) -> None:
     """Show the credit packs as buttons."""
     assert update.effective_message
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    texts.pack_button(pack.credits, pack.stars),
-                    callback_data=f"{BUY_PREFIX}{pack.credits}",
-                )
-            ]
-            for pack in context.services.settings.credit_packs
-        ]
-    )
     await update.effective_message.reply_text(
-        texts.buy_intro(context.user.balance), reply_markup=keyboard
+        texts.buy_intro(context.user.balance),
+        reply_markup=packs_keyboard(context.services.settings.credit_packs),
     )
 
 
@@ -47,7 +40,7 @@ async def send_invoice(update: Update, context: BotContext) -> None:
     """Send the invoice for the chosen pack; Telegram shows the Pay button under it."""
     query = update.callback_query
     assert query and query.data and update.effective_chat
-    number = query.data.removeprefix(BUY_PREFIX)
+    number, _, job_id = query.data.removeprefix(BUY_PREFIX).partition(":")
     pack = payments.find_pack(
         context.services.settings.credit_packs, int(number) if number.isdigit() else 0
     )
@@ -55,10 +48,11 @@ async def send_invoice(update: Update, context: BotContext) -> None:
         await query.answer(texts.PACK_GONE, show_alert=True)
         return
     await query.answer()
+    order = payments.Order(query.from_user.id, pack, job_id or None)
     await update.effective_chat.send_invoice(
         title=texts.credits(pack.credits),
         description=texts.invoice_description(pack.credits),
-        payload=payments.invoice_payload(payments.Order(query.from_user.id, pack)),
+        payload=payments.invoice_payload(order),
         currency=payments.CURRENCY,
         prices=[LabeledPrice(texts.credits(pack.credits), pack.stars)],
         provider_token="",
@@ -69,12 +63,14 @@ async def pre_checkout(update: Update, context: BotContext) -> None:
     """Approve the payment if the invoice is the payer's and its pack is on sale as priced."""
     query = update.pre_checkout_query
     assert query
+    settings = context.services.settings
     reason = payments.refusal(
-        context.services.settings.credit_packs,
+        settings.credit_packs,
         query.from_user.id,
         query.invoice_payload,
         query.currency,
         query.total_amount,
+        plans=settings.subscription_plans,
     )
     if reason is None:
         await query.answer(ok=True)
@@ -84,11 +80,13 @@ async def pre_checkout(update: Update, context: BotContext) -> None:
 
 
 async def paid(update: Update, context: BotContext) -> None:
-    """Credit the payment, once per charge id, and thank the buyer."""
+    """Credit the payment, once per charge id, and thank the buyer; then pay the referral
+    reward a first purchase earns, and offer the job the credits were bought for."""
     message = update.effective_message
     assert message and message.successful_payment and update.effective_user
     payment = message.successful_payment
     user_id = update.effective_user.id
+    order = payments.parse_payload(payment.invoice_payload)
     credits = payments.credits_paid_for(
         context.services.settings.credit_packs,
         user_id,
@@ -102,15 +100,55 @@ async def paid(update: Update, context: BotContext) -> None:
         stars=payment.total_amount,
         credits=credits,
         payload=payment.invoice_payload,
+        subscription=_term(payment) if isinstance(order, payments.PlanOrder) else None,
     )
     if not purchase.credited:
         log.info("payment %s was delivered again; not credited twice", purchase.payment.id)
         return
     if not credits:
-        log.error("payment %s matches no credit pack; refund it", purchase.payment.id)
+        log.error("payment %s matches nothing on sale; refund it", purchase.payment.id)
         await message.reply_text(texts.PAYMENT_NOT_RECOGNISED)
         return
-    await message.reply_text(texts.payment_thanks(credits, purchase.balance))
+    await message.reply_text(_thanks(payment, purchase))
+    await context.services.referrals.on_purchase(user_id)
+    if isinstance(order, payments.Order) and order.job_id:
+        await _offer_to_resume(message, context, order.job_id, purchase.balance)
+
+
+def _term(payment: SuccessfulPayment) -> SubscriptionTerm:
+    """The subscription a plan's payment extends, until when."""
+    # Telegram sends the expiration date with every payment of a subscription.
+    expires = payment.subscription_expiration_date or (
+        datetime.now(UTC) + payments.SUBSCRIPTION_PERIOD
+    )
+    return SubscriptionTerm(
+        payload=payment.invoice_payload,
+        expires_at=expires.astimezone(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def _thanks(payment: SuccessfulPayment, purchase: Purchase) -> str:
+    plan = purchase.subscription
+    if plan is None:
+        return texts.payment_thanks(purchase.payment.credits, purchase.balance)
+    if payment.is_first_recurring:
+        return texts.plan_started(purchase.payment.credits, purchase.balance, plan.expires_at)
+    return texts.plan_renewed(purchase.payment.credits, purchase.balance, plan.expires_at)
+
+
+async def _offer_to_resume(
+    message: Message, context: BotContext, job_id: str, balance: int
+) -> None:
+    """Offer the quote the credits were bought for, if it still waits and is affordable."""
+    job = await context.services.jobs.get(job_id)
+    if job is None or job.user_id != context.user.id or job.state is not JobState.QUOTED:
+        return
+    if job.price > balance:
+        return
+    await message.reply_text(
+        texts.resume_offer(TOOLS[job.tool].title, job.price, balance),
+        reply_markup=quote_keyboard(job),
+    )
 
 
 async def refund(update: Update, context: BotContext) -> None:
@@ -140,13 +178,29 @@ async def refund(update: Update, context: BotContext) -> None:
     outcome = await payments_repository.refund(
         charge_id, update.effective_user.id, texts.STARS_REFUND_NOTE
     )
-    await reply(texts.refund_done(outcome))
+    report = texts.refund_done(outcome)
+    if payment.subscription_id is not None:
+        report += "\n" + await _stop_renewal(context, payment.subscription_id)
+    await reply(report)
     try:
         await context.bot.send_message(
             payment.user_id, texts.payment_refunded(payment.stars, outcome.debited)
         )
     except TelegramError as err:
         log.info("could not tell user %s about their refund: %r", payment.user_id, err)
+
+
+async def _stop_renewal(context: BotContext, subscription_id: int) -> str:
+    """Cancel the renewal of the plan a refunded payment paid for; returns the report line."""
+    repository = context.services.payments
+    plan = await repository.subscription(subscription_id)
+    assert plan is not None
+    try:
+        await context.bot.edit_user_star_subscription(plan.user_id, plan.charge_id, True)
+    except BadRequest as err:
+        return texts.plan_refund_note(False, err.message)
+    await repository.set_canceled(subscription_id, True)
+    return texts.plan_refund_note(True, None)
 
 
 async def terms(update: Update, context: BotContext) -> None:

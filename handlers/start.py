@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot import texts
 from bot.context import BotContext
+from storage.users import LedgerPage
+
+HISTORY_PAGE = 10
+HISTORY_PREFIX = "hist:"
+OLDER, NEWER = "older", "newer"
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -38,10 +49,52 @@ async def balance(update: Update, context: BotContext) -> None:
 
 
 async def history(update: Update, context: BotContext) -> None:
-    """Show the last ten ledger rows."""
+    """Show the newest page of the ledger, with buttons to page through the rest."""
     assert update.effective_message
-    entries = await context.services.ledger.history(context.user.id, limit=10)
-    await update.effective_message.reply_text(texts.history(entries))
+    page = await context.services.ledger.page(context.user.id, size=HISTORY_PAGE)
+    await update.effective_message.reply_text(
+        texts.history(page.entries), reply_markup=history_keyboard(page)
+    )
+
+
+async def history_page(update: Update, context: BotContext) -> None:
+    """Turn the /history message to the older or newer page its button names."""
+    query = update.callback_query
+    assert query and query.data
+    direction, _, row = query.data.removeprefix(HISTORY_PREFIX).partition(":")
+    if direction not in (OLDER, NEWER) or not row.isdigit() or len(row) > 18:
+        await query.answer()
+        return
+    ledger = context.services.ledger
+    if direction == OLDER:
+        page = await ledger.page(context.user.id, before=int(row), size=HISTORY_PAGE)
+    else:
+        page = await ledger.page(context.user.id, after=int(row), size=HISTORY_PAGE)
+    await query.answer()
+    if page.entries:
+        await query.edit_message_text(
+            texts.history(page.entries), reply_markup=history_keyboard(page)
+        )
+
+
+def history_keyboard(page: LedgerPage) -> InlineKeyboardMarkup | None:
+    """Older and Newer, each naming the row the next page starts after."""
+    buttons = []
+    if page.older:
+        buttons.append(
+            InlineKeyboardButton(
+                texts.HISTORY_OLDER_BUTTON,
+                callback_data=f"{HISTORY_PREFIX}{OLDER}:{page.entries[-1].id}",
+            )
+        )
+    if page.newer:
+        buttons.append(
+            InlineKeyboardButton(
+                texts.HISTORY_NEWER_BUTTON,
+                callback_data=f"{HISTORY_PREFIX}{NEWER}:{page.entries[0].id}",
+            )
+        )
+    return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
 async def cancel_outside_conversation(update: Update, context: BotContext) -> None:
@@ -69,6 +122,7 @@ def build_start_handlers() -> list[BaseHandler[Update, BotContext, None]]:
         CommandHandler("help", help_command),
         CommandHandler("balance", balance),
         CommandHandler("history", history),
+        CallbackQueryHandler(history_page, pattern=f"^{HISTORY_PREFIX}"),
         CommandHandler("cancel", cancel_outside_conversation),
     ]
 

@@ -7,10 +7,11 @@ import secrets
 from storage.db import Database, utcnow
 from storage.users import LedgerKind, apply_credits
 
-# A job counts as completed and paid once delivered with more charged than refunded.
-_COMPLETED_PAID_JOB = (
-    "EXISTS (SELECT 1 FROM jobs WHERE jobs.user_id = referrals.invitee_id"
-    " AND jobs.state = 'delivered' AND jobs.price > jobs.refunded)"
+# The invitee is a customer once they paid for credits (a pack or a plan) that were not
+# refunded; welcome credits spent on jobs do not count, or throwaway accounts farm rewards.
+_FIRST_PURCHASE = (
+    "EXISTS (SELECT 1 FROM payments WHERE payments.user_id = referrals.invitee_id"
+    " AND payments.credits > 0 AND payments.refunded_at IS NULL)"
 )
 
 
@@ -57,7 +58,7 @@ class ReferralsRepository:
         return int(row["inviter_id"]) if row else None
 
     async def reward(self, invitee_id: int, credits: int, note: str) -> int | None:
-        """Credit the inviter once, if the invitee has completed a paid job by now.
+        """Credit the inviter once, if the invitee has bought credits by now.
 
         Returns the inviter's id when this call paid the reward, else None.
         """
@@ -66,7 +67,7 @@ class ReferralsRepository:
                 await (
                     await tx.execute(
                         "UPDATE referrals SET rewarded_at = ? WHERE invitee_id = ?"
-                        f" AND rewarded_at IS NULL AND {_COMPLETED_PAID_JOB} RETURNING inviter_id",
+                        f" AND rewarded_at IS NULL AND {_FIRST_PURCHASE} RETURNING inviter_id",
                         (utcnow(), invitee_id),
                     )
                 ).fetchall()
@@ -81,6 +82,6 @@ class ReferralsRepository:
     async def due(self) -> list[int]:
         """Invitees whose inviter is owed the reward (e.g. a crash came in between)."""
         rows = await self._db.fetch_all(
-            f"SELECT invitee_id FROM referrals WHERE rewarded_at IS NULL AND {_COMPLETED_PAID_JOB}"
+            f"SELECT invitee_id FROM referrals WHERE rewarded_at IS NULL AND {_FIRST_PURCHASE}"
         )
         return [int(row["invitee_id"]) for row in rows]

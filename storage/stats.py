@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -35,6 +35,23 @@ class Overview(BaseModel):
     all_time: Totals
 
 
+class DayCount(BaseModel):
+    day: str
+    """YYYY-MM-DD, in UTC."""
+    key: str
+    """What is counted: a tool's name, or "" for a plain total."""
+    count: int
+
+
+class Daily(BaseModel):
+    """Per-day figures since a day, for the /stats chart."""
+
+    jobs: list[DayCount]
+    """Jobs charged per day and tool (quotes nobody confirmed are not jobs)."""
+    credits_sold: list[DayCount]
+    """Credits bought per day, with packs and plans."""
+
+
 class StatsRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -64,6 +81,25 @@ class StatsRepository:
             jobs_day=[JobCount.model_validate(dict(row)) for row in jobs],
             day=await self._totals(day),
             all_time=await self._totals(""),
+        )
+
+    async def daily(self, first_day: date) -> Daily:
+        """Figures of every day from `first_day` (UTC) on."""
+        since = first_day.isoformat()
+        jobs = await self._db.fetch_all(
+            "SELECT substr(created_at, 1, 10) AS day, tool AS key, COUNT(*) AS count FROM jobs"
+            " WHERE created_at >= ? AND state NOT IN ('quoted', 'declined')"
+            " GROUP BY day, tool ORDER BY day, tool",
+            since,
+        )
+        sold = await self._db.fetch_all(
+            "SELECT substr(created_at, 1, 10) AS day, '' AS key, SUM(credits) AS count"
+            " FROM payments WHERE created_at >= ? GROUP BY day ORDER BY day",
+            since,
+        )
+        return Daily(
+            jobs=[DayCount.model_validate(dict(row)) for row in jobs],
+            credits_sold=[DayCount.model_validate(dict(row)) for row in sold],
         )
 
     async def _totals(self, since: str) -> Totals:

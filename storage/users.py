@@ -57,6 +57,19 @@ class LedgerEntry(BaseModel):
     note: str | None
     created_at: str
     admin_id: int | None = None
+    tool: str | None = None
+    """The tool of the job the row belongs to (read with the row's job), if any."""
+
+
+class LedgerPage(BaseModel):
+    """Some ledger rows of one user, newest first, and whether there are more either side."""
+
+    entries: list[LedgerEntry]
+    older: bool
+    newer: bool
+
+
+_ROWS_WITH_TOOL = "SELECT l.*, j.tool FROM ledger l LEFT JOIN jobs j ON j.id = l.job_id"
 
 
 class UsersRepository:
@@ -138,9 +151,39 @@ class LedgerRepository:
 
     async def history(self, user_id: int, limit: int = 10) -> list[LedgerEntry]:
         rows = await self._db.fetch_all(
-            "SELECT * FROM ledger WHERE user_id = ? ORDER BY id DESC LIMIT ?", user_id, limit
+            f"{_ROWS_WITH_TOOL} WHERE l.user_id = ? ORDER BY l.id DESC LIMIT ?", user_id, limit
         )
         return [LedgerEntry.model_validate(dict(row)) for row in rows]
+
+    async def page(
+        self,
+        user_id: int,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        size: int = 10,
+    ) -> LedgerPage:
+        """`size` rows older than row `before`, or newer than row `after`, or the newest.
+
+        Paging by row id, not by offset, keeps the pages steady while new rows arrive.
+        """
+        if after is not None:
+            rows = await self._db.fetch_all(
+                f"{_ROWS_WITH_TOOL} WHERE l.user_id = ? AND l.id > ? ORDER BY l.id LIMIT ?",
+                user_id,
+                after,
+                size + 1,
+            )
+            entries = [LedgerEntry.model_validate(dict(row)) for row in rows[:size]]
+            return LedgerPage(entries=entries[::-1], older=True, newer=len(rows) > size)
+        rows = await self._db.fetch_all(
+            f"{_ROWS_WITH_TOOL} WHERE l.user_id = ? AND l.id < ? ORDER BY l.id DESC LIMIT ?",
+            user_id,
+            before if before is not None else 2**63 - 1,
+            size + 1,
+        )
+        entries = [LedgerEntry.model_validate(dict(row)) for row in rows[:size]]
+        return LedgerPage(entries=entries, older=len(rows) > size, newer=before is not None)
 
     async def total(self, user_id: int) -> int:
         """The sum of every ledger row; always equal to the cached balance."""

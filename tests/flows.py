@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.playground.emulator import EmulatedUser, SentMessage, make_jpeg
+from bot.playground.emulator import BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
 
 FACE = make_jpeg(color="red")
 TARGET = make_jpeg(color="blue")
@@ -56,3 +56,21 @@ async def create_actor(
         content, seconds = voice
         await user.send_voice(content, duration=seconds)
     await user.wait_for_text(texts.actor_saved(name))
+
+
+async def open_invoice(user: EmulatedUser, credits: int = 500) -> SentMessage:
+    """/buy, then tap the pack of that many credits; returns the invoice the bot sent."""
+    await user.send_text("/buy")
+    packs = await user.wait_for_text("Choose a pack")
+    await user.press(packs, f"buy:{credits}")
+    invoice = await user.next_message()
+    assert invoice.method == "sendInvoice"
+    return invoice
+
+
+async def pay(telegram: BotApiEmulator, user: EmulatedUser, invoice: SentMessage) -> str:
+    """Press Pay: the pre-checkout query must be approved; returns the charge id."""
+    query_id = await user.send_pre_checkout_query(invoice)
+    await telegram.wait_until(lambda: query_id in telegram.pre_checkout_answers)
+    assert telegram.pre_checkout_answers[query_id]["ok"] is True
+    return await user.send_successful_payment(invoice)

@@ -3,11 +3,13 @@ their absence for everyone else, and the low-provider-balance alert."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from bot import alerts, broadcasts, texts
 from bot.playground.emulator import BotApiEmulator, EmulatedUser
@@ -17,6 +19,7 @@ from storage.users import LedgerKind, UsersRepository
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import next_media, send_both_photos, start_faceswap
+from tests.test_charts import CREDITS_COLOR, FIRST_TOOL_COLOR
 
 ADMIN = 900
 
@@ -83,9 +86,17 @@ async def test_stats_counts_users_jobs_money_and_the_provider_balance(
     assert "Stars received: 50 in 24 h, 50 in all" in report
     assert "Provider balance: 999 credits" in report
 
+    chart = await admin.next_message()
+    assert chart.method == "sendPhoto" and chart.file_id is not None
+    assert chart.caption == texts.stats_chart_caption(30)
+    image = Image.open(io.BytesIO(telegram.file_content(chart.file_id)))
+    assert (image.format, image.size) == ("PNG", (1200, 800))
+    drawn = {color for _, color in image.convert("RGB").getcolors(maxcolors=1 << 20) or []}
+    assert {FIRST_TOOL_COLOR, CREDITS_COLOR} <= drawn  # the face swap, and the credits sold
+
     zencreator.fail_next("GET /balance", 401, "invalid_api_key")
     await admin.send_text("/stats")
-    assert "Provider balance: unavailable" in ((await admin.next_message()).text or "")
+    await admin.wait_for_text("Provider balance: unavailable")
 
 
 async def test_grant_adds_and_takes_credits_in_the_admins_name(
@@ -131,7 +142,7 @@ async def test_user_shows_balance_blocked_flag_jobs_and_ledger(
     assert "Blocked: no" in card
     assert "faceswap  delivered  1 credit" in card
     assert "+4  granted (bonus) [admin 900]" in card
-    assert "-1  charged (faceswap)" in card
+    assert "-1  charged · Face swap #" in card
     assert "+10  welcome gift" in card
     assert card.endswith("Last payments (charge id for /refund):\nnone")
     await admin_bot.services.payments.record(

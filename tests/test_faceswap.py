@@ -8,6 +8,7 @@ from typing import Any
 from bot import texts
 from bot.playground.emulator import MB, BotApiEmulator
 from providers.http import DEFAULT_MAX_RETRIES
+from storage.jobs import JobState
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
@@ -132,8 +133,14 @@ async def test_balance_spent_during_the_flow_is_refused_at_the_charge(
     await ann.wait_for_text("Step 2 of 2")
     await bot.services.ledger.apply(101, -10, LedgerKind.GRANT, note="spent elsewhere")
     await ann.send_photo(TARGET)
-    assert (await ann.next_message()).text == texts.not_enough_credits(1, 0)
+    refusal = await ann.next_message()
+    assert refusal.text == texts.short_of_credits(1, 0)
+    assert [text for text, _ in refusal.buttons()][0] == texts.pack_button(100, 50)
     assert zencreator.uploads == []
+    # The swap is kept as a quote, to start once credits are bought.
+    (kept,) = await bot.services.jobs.recent(101)
+    assert kept.state is JobState.QUOTED and kept.price == 1
+    assert refusal.buttons()[0][1] == f"buy:100:{kept.id}"
 
 
 async def test_a_failed_generation_is_refunded_with_the_reason(

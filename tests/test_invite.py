@@ -1,5 +1,5 @@
 """Referrals end to end: /invite, arriving through the link, and the inviter's reward once
-the invited user's first paid job is delivered."""
+the invited user first buys credits (jobs paid with the welcome credits earn nothing)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from storage.jobs import JobState
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
-from tests.flows import send_both_photos, start_faceswap
+from tests.flows import open_invoice, pay, send_both_photos, start_faceswap
 
 LINK_PREFIX = "https://t.me/castbot_test_bot?start="
 
@@ -93,46 +93,63 @@ async def test_own_links_links_for_existing_accounts_and_unknown_codes_earn_noth
         assert await bot.services.referrals.inviter_of(user_id) is None
 
 
-async def test_the_inviter_is_paid_once_by_the_service_when_the_first_paid_job_is_delivered(
+async def test_jobs_paid_with_the_welcome_credits_earn_the_inviter_nothing(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
-    """Calls the engine's delivery hook as the engine does, so it passes with or without
-    the hook wired; the end-to-end test below needs the engine to call it."""
+    """Three throwaway invitees each finish a job on their free credits: no reward (the
+    bot used to pay 10 for each)."""
+    ann = telegram.user(101)
+    link = await invite_link(ann)
+    for number in range(3):
+        throwaway = telegram.user(300 + number)
+        await arrive(throwaway, link)
+        await swap(bot, throwaway, first=True)
+        (job,) = await bot.services.jobs.recent(throwaway.id)
+        assert job.state is JobState.DELIVERED and not job.refunded
+    await handled(ann)
+    assert await rewards(bot, 101) == []
+    assert await bot.services.ledger.balance(101) == 10
+
+
+async def test_the_inviter_is_paid_once_when_the_invitee_first_buys_credits(
+    telegram: BotApiEmulator, bot: RunningBot
+) -> None:
     ann, bob = telegram.user(101), telegram.user(202)
     await arrive(bob, await invite_link(ann))
-    referrals = bot.services.referrals
+    await pay(telegram, bob, await open_invoice(bob, 100))
+    await bob.wait_for_text("Thank you")
+    await ann.wait_for_text(texts.referral_reward(10))
+    assert await rewards(bot, 101) == [10]
 
-    zencreator.plan("faceswap", status="failed", error="No face found")
-    await swap(bot, bob, first=True)
-    (failed,) = await bot.services.jobs.recent(202)
-    assert failed.state is JobState.DELIVERED and failed.refunded == failed.price
-    await referrals.on_job_delivered(failed)
-    assert await rewards(bot, 101) == []
-
-    await swap(bot, bob, first=False)
-    # recent() orders by creation time in seconds: tell the jobs apart by id.
-    (done,) = [job for job in await bot.services.jobs.recent(202) if job.id != failed.id]
-    assert done.state is JobState.DELIVERED and not done.refunded
-    await referrals.on_job_delivered(done)
-    await referrals.on_job_delivered(done)
+    await pay(telegram, bob, await open_invoice(bob, 500))
+    await bob.wait_for_text("Thank you")
+    await handled(bob)
     assert await rewards(bot, 101) == [10]
     assert await bot.services.ledger.balance(101) == 20
-    await ann.wait_for_text(texts.referral_reward(10))
-
-    await swap(bot, bob, first=False)
-    for job in await bot.services.jobs.recent(202):
-        await referrals.on_job_delivered(job)
-    assert await rewards(bot, 101) == [10]
     assert [m.text for m in ann.messages()].count(texts.referral_reward(10)) == 1
 
 
+async def test_a_monthly_plan_is_a_purchase_too(telegram: BotApiEmulator, start_bot: Any) -> None:
+    bot: RunningBot = await start_bot(subscription_plans="300:250")
+    ann, bob = telegram.user(101), telegram.user(202)
+    await arrive(bob, await invite_link(ann))
+    await bob.send_text("/subscription")
+    (link,) = [url for _, url in (await bob.wait_for_text("Choose a plan")).buttons()]
+    await bob.pay_link(link)
+    await ann.wait_for_text(texts.referral_reward(10))
+    assert await rewards(bot, 101) == [10]
+
+
 async def test_a_reward_missed_by_a_stop_is_paid_at_the_next_start_and_only_once(
-    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
+    telegram: BotApiEmulator, start_bot: Any
 ) -> None:
     first = await start_bot()
     ann, bob = telegram.user(101), telegram.user(202)
     await arrive(bob, await invite_link(ann))
-    await swap(first, bob, first=True)
+    # The purchase is recorded, then the bot stops before the reward is paid.
+    await first.services.payments.record(
+        charge_id="stxLost", user_id=202, stars=50, credits=100, payload="credits:202:100:50"
+    )
     await first.stop()
     second = await start_bot()
     assert await rewards(second, 101) == [10]
@@ -140,17 +157,3 @@ async def test_a_reward_missed_by_a_stop_is_paid_at_the_next_start_and_only_once
     third = await start_bot()
     assert await rewards(third, 101) == [10]
     assert await third.services.ledger.balance(101) == 20
-
-
-async def test_the_engine_pays_the_inviter_on_the_first_paid_job_only(
-    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
-) -> None:
-    ann, bob = telegram.user(101), telegram.user(202)
-    await arrive(bob, await invite_link(ann))
-    assert await rewards(bot, 101) == []
-
-    await swap(bot, bob, first=True)
-    await ann.wait_for_text(texts.referral_reward(10), timeout=2)
-    assert await bot.services.ledger.balance(101) == 20
-    await swap(bot, bob, first=False)
-    assert await rewards(bot, 101) == [10]

@@ -168,7 +168,9 @@ async def test_not_enough_credits_for_the_quote(
     ann = telegram.user(101)
     await reach_audio_step(ann)
     await ann.send_voice(VOICE, duration=4)
-    assert (await ann.next_message()).text == texts.not_enough_credits(12, 5)
+    refusal = await ann.next_message()
+    assert refusal.text == texts.short_of_credits(12, 5)
+    assert [data for _, data in refusal.buttons()][0].startswith("buy:100:")
     assert zencreator.uploads == []
 
 

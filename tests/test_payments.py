@@ -9,30 +9,12 @@ import pytest
 
 from bot import payments, texts
 from bot.config import CreditPack, SettingsError, load_settings
-from bot.playground.emulator import BotApiEmulator, EmulatedUser, SentMessage, TelegramApiError
+from bot.playground.emulator import BotApiEmulator, EmulatedUser, TelegramApiError
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
-from tests.flows import start_faceswap
+from tests.flows import open_invoice, pay, start_faceswap
 
 ADMIN = 900
-
-
-async def open_invoice(user: EmulatedUser, credits: int = 500) -> SentMessage:
-    """/buy, then tap the pack of that many credits; returns the invoice the bot sent."""
-    await user.send_text("/buy")
-    packs = await user.wait_for_text("Choose a pack")
-    await user.press(packs, f"buy:{credits}")
-    invoice = await user.next_message()
-    assert invoice.method == "sendInvoice"
-    return invoice
-
-
-async def pay(telegram: BotApiEmulator, user: EmulatedUser, invoice: SentMessage) -> str:
-    """Press Pay: the pre-checkout query must be approved; returns the charge id."""
-    query_id = await user.send_pre_checkout_query(invoice)
-    await telegram.wait_until(lambda: query_id in telegram.pre_checkout_answers)
-    assert telegram.pre_checkout_answers[query_id]["ok"] is True
-    return await user.send_successful_payment(invoice)
 
 
 async def balance_reply(user: EmulatedUser) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import texts
-from bot.playground.emulator import BotApiEmulator
+from bot.playground.emulator import BotApiEmulator, SentMessage
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
 
@@ -65,8 +65,9 @@ async def test_history_lists_the_last_ten_changes(
 ) -> None:
     ann = telegram.user(101)
     await ann.send_text("/history")
-    first = (await ann.next_message()).text or ""
-    assert "+10  welcome gift" in first
+    first = await ann.next_message()
+    assert "+10  welcome gift" in (first.text or "")
+    assert first.buttons() == []
     for amount in range(1, 12):
         await bot.services.ledger.apply(101, amount, LedgerKind.GRANT, note=f"gift {amount}")
     await ann.send_text("/history")
@@ -74,6 +75,76 @@ async def test_history_lists_the_last_ten_changes(
     assert len(lines) == 10
     assert "+11  granted (gift 11)" in lines[0]
     assert "welcome" not in "\n".join(lines)
+
+
+def history_rows(message: SentMessage) -> list[str]:
+    return (message.text or "").splitlines()[2:]
+
+
+async def test_history_pages_through_the_whole_ledger_with_each_rows_job(
+    telegram: BotApiEmulator, bot: RunningBot
+) -> None:
+    ann = telegram.user(101)
+    await ann.send_text("/start")
+    await ann.wait_for_text("/help")
+    jobs = bot.services.jobs
+    charged = await jobs.create(
+        job_id="ab12cd34" + "0" * 24,
+        user_id=101,
+        chat_id=101,
+        tool="faceswap",
+        provider="zencreator",
+        spec={},
+        price=1,
+        reserve=True,
+    )
+    await jobs.refund(charged.id, 1, "face swap did not complete")
+    for amount in range(1, 21):
+        await bot.services.ledger.apply(101, amount, LedgerKind.GRANT, note=f"gift {amount}")
+
+    await ann.send_text("/history")
+    page = await ann.next_message()
+    assert [row.split("UTC  ")[1] for row in history_rows(page)] == [
+        f"+{amount}  granted (gift {amount})" for amount in range(20, 10, -1)
+    ]
+    assert [text for text, _ in page.buttons()] == [texts.HISTORY_OLDER_BUTTON]
+
+    await ann.press(page, texts.HISTORY_OLDER_BUTTON)
+    await telegram.wait_until(lambda: "gift 10)" in (page.text or ""))
+    assert len(history_rows(page)) == 10
+    assert [text for text, _ in page.buttons()] == [
+        texts.HISTORY_OLDER_BUTTON,
+        texts.HISTORY_NEWER_BUTTON,
+    ]
+
+    await ann.press(page, texts.HISTORY_OLDER_BUTTON)
+    await telegram.wait_until(lambda: "welcome gift" in (page.text or ""))
+    assert [row.split("UTC  ")[1] for row in history_rows(page)] == [
+        "+1  refunded · Face swap #ab12cd34",
+        "-1  charged · Face swap #ab12cd34",
+        "+10  welcome gift",
+    ]
+    assert [text for text, _ in page.buttons()] == [texts.HISTORY_NEWER_BUTTON]
+
+    await ann.press(page, texts.HISTORY_NEWER_BUTTON)
+    await telegram.wait_until(lambda: "gift 10)" in (page.text or ""))
+    assert "gift 1)" in history_rows(page)[-1]
+
+
+async def test_history_buttons_show_only_the_users_own_rows(
+    telegram: BotApiEmulator, bot: RunningBot
+) -> None:
+    ann, eve = telegram.user(101), telegram.user(666)
+    await ann.send_text("/start")
+    await ann.wait_for_text("/help")
+    await bot.services.ledger.apply(101, 5, LedgerKind.GRANT, note="for Ann only")
+    await eve.send_text("/history")
+    page = await eve.next_message()
+    await eve.press_data(page, "hist:newer:0")
+    await eve.press_data(page, "hist:older:" + "9" * 60)
+    await eve.press_data(page, "hist:sideways:1")
+    await telegram.wait_until(lambda: len(eve.callback_answers()) == 3)
+    assert all("for Ann only" not in text for text in [page.text or "", *page.edits])
 
 
 async def test_cancel_outside_a_flow(telegram: BotApiEmulator, bot: RunningBot) -> None:
