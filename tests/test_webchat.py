@@ -91,11 +91,13 @@ async def test_the_page_and_everything_it_loads_come_from_the_playground(
     page = await client.get("/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["cache-control"] == "no-cache"  # a newer playground is never stale
     assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
     assert "/static/chat.js" in assets and "/static/chat.css" in assets
     for asset in assets:
         if asset.startswith("/static/"):
-            assert (await client.get(asset)).status_code == 200
+            loaded = await client.get(asset)
+            assert (loaded.status_code, loaded.headers["cache-control"]) == (200, "no-cache")
         else:
             assert asset.startswith("data:"), asset  # nothing from another host: no CDN
     for source in WEB_DIR.iterdir():

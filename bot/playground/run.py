@@ -105,6 +105,7 @@ async def _serve_until_stopped(settings: Settings, port: int) -> None:
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(stop_signal, stop.set)
     async with Playground(settings, port=port) as playground:
+        log.info("the Bot API emulator listens at %s", playground.telegram.root_url)
         print(f"castbot playground: open {playground.url} (Ctrl+C stops it)", flush=True)
         await stop.wait()
     log.info("playground stopped")

@@ -77,6 +77,7 @@ class WebChat:
 
     async def __aenter__(self) -> Self:
         app = web.Application(client_max_size=MAX_REQUEST_SIZE)
+        app.on_response_prepare.append(_revalidate_page)
         app.router.add_get("/", self._page)
         app.router.add_static("/static", WEB_DIR)
         app.router.add_get("/api/events", self._events)
@@ -302,6 +303,13 @@ def _menu(telegram: BotApiEmulator, chat_id: int) -> list[JSON]:
             if commands:
                 return commands
     return []
+
+
+async def _revalidate_page(request: web.Request, response: web.StreamResponse) -> None:
+    """The page and its scripts are checked for changes on every load: a browser that cached
+    them must not run an older page against a newer playground."""
+    if request.path == "/" or request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-cache"
 
 
 def _event(name: str, data: Any) -> bytes:
