@@ -676,7 +676,7 @@ _KIND_NAMES = {
     "sticker": "Sticker",
 }
 _OCTET_STREAM = "application/octet-stream"
-_MEDIA_TYPES = {
+_MEDIA_TYPES: dict[str | None, str] = {
     "photo": "image/jpeg",
     "video": "video/mp4",
     "audio": "audio/mpeg",

@@ -190,9 +190,9 @@ class WebChat:
         else:
             await user.send_video(
                 content,
-                duration=_form_int(form, "duration"),
-                width=_form_int(form, "width"),
-                height=_form_int(form, "height"),
+                duration=_measured(form.get("duration")),
+                width=_measured(form.get("width")),
+                height=_measured(form.get("height")),
                 file_name=name,
                 mime_type=mime_type,
                 caption=caption,
@@ -336,10 +336,10 @@ async def _json_body(request: web.Request) -> JSON:
     return body
 
 
-def _form_int(form: Any, name: str) -> int:
-    value = str(form.get(name) or "")
+def _measured(value: object) -> int:
+    """A whole number the page measured, 0 when it could not."""
     try:
-        return max(0, round(float(value)))
+        return max(0, round(float(value))) if isinstance(value, str) else 0
     except ValueError:
         return 0
 

@@ -642,6 +642,7 @@ function setUpComposer() {
     const value = text.value.trim();
     if (!value) return;
     text.value = "";
+    text.style.height = "auto";
     closeCommands();
     sendText(value);
   });
@@ -652,7 +653,15 @@ function setUpComposer() {
     }
     if (event.key === "Escape") closeCommands();
   });
-  text.addEventListener("input", renderCommands);
+  text.addEventListener("input", () => {
+    text.style.height = "auto"; // grow with what is typed, up to the CSS max-height
+    text.style.height = `${text.scrollHeight}px`;
+    renderCommands();
+  });
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest("#attach-menu, #attach-button")) $("attach-menu").hidden = true;
+    if (!event.target.closest("#commands, #menu-button, #text")) closeCommands();
+  });
   $("menu-button").addEventListener("click", () => {
     const list = $("commands");
     if (list.dataset.open === "menu") closeCommands();
