@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import io
+import wave
+
 from bot import texts
 from bot.playground.emulator import EmulatedUser, SentMessage, make_jpeg
 
 FACE = make_jpeg(color="red")
 TARGET = make_jpeg(color="blue")
+
+
+def wav(seconds: float) -> bytes:
+    """A real WAV file of silence, which the bot must measure itself."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(8000)
+        audio.writeframes(b"\x00\x00" * int(8000 * seconds))
+    return buffer.getvalue()
 
 
 async def accept_terms(user: EmulatedUser) -> None:

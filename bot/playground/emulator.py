@@ -71,6 +71,10 @@ CONFLICT = (
     " running"
 )
 
+# The bot must answer a pre_checkout_query within 10 seconds, or the app gives up.
+PRE_CHECKOUT_TIMEOUT = 10.0
+BOT_DID_NOT_ANSWER = "The bot didn't respond in time."  # (unverified wording)
+
 # Default allowed_updates: everything except these three, which must be asked for by name.
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _CHAT_ACTIONS = frozenset(
@@ -170,6 +174,14 @@ class TelegramApiError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return body
+
+
+class PaymentFailed(Exception):
+    """A payment that did not go through; `reason` is what Telegram's app shows the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _bad(description: str) -> TelegramApiError:
@@ -663,6 +675,14 @@ _KIND_NAMES = {
     "voice": "Voice",
     "sticker": "Sticker",
 }
+_OCTET_STREAM = "application/octet-stream"
+_MEDIA_TYPES: dict[str | None, str] = {
+    "photo": "image/jpeg",
+    "video": "video/mp4",
+    "audio": "audio/mpeg",
+    "voice": "audio/ogg",
+    "sticker": "image/webp",
+}
 _THUMBNAIL_SIDES = (90, 320)  # the smaller PhotoSizes Telegram adds below the full size
 
 
@@ -691,6 +711,10 @@ def _thumbnail(content: bytes, side: int) -> tuple[bytes, int, int]:
             return buffer.getvalue(), image.width, image.height
     except Exception:
         return b"", side, side * 3 // 4
+
+
+def _captioned(message: JSON, caption: str | None) -> JSON:
+    return message if caption is None else {**message, "caption": caption}
 
 
 # --- The users ----------------------------------------------------------------------------------
@@ -737,11 +761,17 @@ class EmulatedUser:
         return sizes[-1].ref()
 
     async def send_document(
-        self, content: bytes, *, file_name: str, mime_type: str, file_size: int | None = None
+        self,
+        content: bytes,
+        *,
+        file_name: str,
+        mime_type: str,
+        file_size: int | None = None,
+        caption: str | None = None,
     ) -> FileRef:
         meta = {"file_name": file_name, "mime_type": mime_type}
         stored = self._tg._store(content, "document", file_size=file_size, meta=meta)
-        self._tg._incoming(self.id, {"document": stored.media()})
+        self._tg._incoming(self.id, _captioned({"document": stored.media()}, caption))
         return stored.ref()
 
     async def send_voice(
@@ -751,10 +781,11 @@ class EmulatedUser:
         duration: int,
         mime_type: str = "audio/ogg",
         file_size: int | None = None,
+        caption: str | None = None,
     ) -> FileRef:
         meta = {"duration": duration, "mime_type": mime_type}
         stored = self._tg._store(content, "voice", file_size=file_size, meta=meta)
-        self._tg._incoming(self.id, {"voice": stored.media()})
+        self._tg._incoming(self.id, _captioned({"voice": stored.media()}, caption))
         return stored.ref()
 
     async def send_audio(
@@ -765,10 +796,34 @@ class EmulatedUser:
         file_name: str = "track.mp3",
         mime_type: str = "audio/mpeg",
         file_size: int | None = None,
+        caption: str | None = None,
     ) -> FileRef:
         meta = {"duration": duration, "file_name": file_name, "mime_type": mime_type}
         stored = self._tg._store(content, "audio", file_size=file_size, meta=meta)
-        self._tg._incoming(self.id, {"audio": stored.media()})
+        self._tg._incoming(self.id, _captioned({"audio": stored.media()}, caption))
+        return stored.ref()
+
+    async def send_video(
+        self,
+        content: bytes,
+        *,
+        duration: int,
+        width: int,
+        height: int,
+        file_name: str = "video.mp4",
+        mime_type: str = "video/mp4",
+        file_size: int | None = None,
+        caption: str | None = None,
+    ) -> FileRef:
+        meta = {
+            "duration": duration,
+            "width": width,
+            "height": height,
+            "file_name": file_name,
+            "mime_type": mime_type,
+        }
+        stored = self._tg._store(content, "video", file_size=file_size, meta=meta)
+        self._tg._incoming(self.id, _captioned({"video": stored.media()}, caption))
         return stored.ref()
 
     async def send_sticker(self) -> None:
@@ -840,6 +895,19 @@ class EmulatedUser:
         }
         self._tg._incoming(self.id, {"successful_payment": payment})
         return charge_id
+
+    async def pay(self, invoice: SentMessage, timeout: float = PRE_CHECKOUT_TIMEOUT) -> str:
+        """Tap Pay under an invoice as Telegram's app does: a pre_checkout_query, then, once
+        the bot approves it within `timeout`, the successful_payment. Returns its charge id;
+        raises PaymentFailed with what the app would show when the bot declines or is silent."""
+        query_id = await self.send_pre_checkout_query(invoice)
+        answers = self._tg.pre_checkout_answers
+        if not await self._tg._changes.wait_for(lambda: query_id in answers, timeout):
+            raise PaymentFailed(BOT_DID_NOT_ANSWER)
+        answer = answers[query_id]
+        if not answer.get("ok"):
+            raise PaymentFailed(str(answer.get("error_message") or ""))
+        return await self.send_successful_payment(invoice)
 
     # Reading what the bot sent.
 
@@ -1020,6 +1088,27 @@ class BotApiEmulator:
         if stored is None:
             raise KeyError(f"no file with file_id {file_id!r}")
         return stored.content
+
+    def file_media_type(self, file_id: str) -> str:
+        """The MIME type a client plays or saves the file as (KeyError for an unknown id)."""
+        stored = self._files.get(file_id)
+        if stored is None:
+            raise KeyError(f"no file with file_id {file_id!r}")
+        declared = stored.meta.get("mime_type")
+        return str(declared) if declared else _MEDIA_TYPES.get(stored.kind, _OCTET_STREAM)
+
+    def chat_messages(self, chat_id: int) -> list[JSON]:
+        """The chat as the user's app shows it: the Message objects of both sides, in order,
+        as they are now (edits applied, deleted ones gone)."""
+        chat = self._chat(chat_id)
+        shown = [message.raw for message in chat.sent if not message.deleted]
+        shown += chat.incoming.values()
+        return sorted(shown, key=lambda message: int(message["message_id"]))
+
+    @property
+    def changes(self) -> Changes:
+        """Notified whenever the emulator's state may have changed (wait on it, never poll)."""
+        return self._changes
 
     def block_bot(self, user_id: int) -> None:
         """The user blocks the bot: every send to them is refused with 403 from now on."""
