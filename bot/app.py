@@ -165,6 +165,27 @@ async def on_shutdown(application: CastbotApplication) -> None:
         await services.db.close()
 
 
+async def start_polling(application: CastbotApplication, *, poll_timeout: int) -> None:
+    """Start the bot inside a running event loop as run_polling would: initialize, post_init,
+    then long polling that keeps the updates sent while the bot was down."""
+    await application.initialize()
+    assert application.post_init and application.updater
+    await application.post_init(application)
+    await application.updater.start_polling(
+        poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+    )
+    await application.start()
+
+
+async def stop_polling(application: CastbotApplication) -> None:
+    """Stop what start_polling started, post_shutdown included."""
+    assert application.post_shutdown and application.updater
+    await application.updater.stop()
+    await application.stop()
+    await application.post_shutdown(application)
+    await application.shutdown()
+
+
 def run(settings: Settings) -> None:
     """Long-poll until interrupted; updates sent while the bot was down are kept."""
     application = build_application(settings)

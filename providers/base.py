@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from providers.models import Generation, GenerationResult, MediaKind, Training, TrainingFile
+from providers.models import (
+    Generation,
+    GenerationResult,
+    Lora,
+    MediaKind,
+    PhotoshootCategory,
+    Template,
+    Training,
+    TrainingFile,
+    Transaction,
+)
 
 
 class GenerationSource(Protocol):
@@ -37,6 +47,26 @@ class GenerationProvider(GenerationSource, Protocol):
 
     async def balance(self) -> float:
         """The provider account's remaining credits."""
+        ...
+
+    async def loras(self, model: str | None = None) -> list[Lora]:
+        """LoRA styles a tool input may name, for one model or all."""
+        ...
+
+    async def templates(self) -> list[Template]:
+        """Ready-to-use presets."""
+        ...
+
+    async def photoshoot_categories(self) -> list[PhotoshootCategory]:
+        """The curated categories `photoshoot` takes as `category_id`."""
+        ...
+
+    async def transactions(self, limit: int = 20, offset: int = 0) -> list[Transaction]:
+        """The provider account's credit history, newest first."""
+        ...
+
+    async def generation_charge(self, generation_id: str) -> float | None:
+        """What a generation cost the provider account in the end; None when unknown."""
         ...
 
 

@@ -7,15 +7,20 @@ optional fields may be missing. Keep all such assumptions in this module.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any, Final, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class WireModel(BaseModel):
     """Base for response bodies: tolerate fields the provider adds later."""
 
     model_config = ConfigDict(extra="ignore")
+
+
+ItemT = TypeVar("ItemT", bound=WireModel)
 
 
 class MediaKind(StrEnum):
@@ -119,6 +124,119 @@ class LipsyncInput(BaseModel):
     audio_asset: str
     prompt: str = ""
     model: LipsyncModel = LipsyncModel.GENERAL_NSFW
+
+
+# --- ZenCreator's catalog and credit history: ASSUMED SHAPES.
+#
+# The reference names these endpoints but prints none of their bodies. Until they are
+# checked against the live OpenAPI document, the client assumes what follows and parses
+# leniently (unknown fields ignored, ids that come as numbers read as strings):
+#
+# - a list comes bare (`[...]`) or as the one list of an object, under `items`, `data`,
+#   `results` or the resource's own name (`loras`, `templates`, `categories`,
+#   `photoshoot_categories`, `transactions`);
+# - `GET /loras?model=` items: `id` (what tool inputs take as `lora_id`, or as a key of
+#   videogen's `loras`), `name`, optional `description` and `model`;
+# - `GET /templates` items: `id`, `name`, optional `description`, the `tool` the preset is
+#   for and its ready `input`;
+# - `GET /photoshoot-categories` items: `id` (photoshoot's `category_id`), `name`,
+#   optional `description`;
+# - `GET /transactions?limit=&offset=` items, newest first: `id`, `type` (`refund` for a
+#   refund; anything else that names a generation is taken as a charge), `amount` (its sign
+#   is not relied on) and, for spends and refunds, `generation_id`.
+
+
+class CatalogItem(WireModel):
+    """What every catalog entry has: an id to pass back, a name and a description."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+    id: str
+    name: str = ""
+    description: str = ""
+
+    @field_validator("name", "description", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return "" if value is None else value
+
+
+class Lora(CatalogItem):
+    """One LoRA style of `GET /loras?model=`."""
+
+    model: str | None = None
+
+
+class Template(CatalogItem):
+    """One ready-to-use preset of `GET /templates`: send its `input` to its `tool`, or pass
+    its `id` as `lora_id`."""
+
+    tool: str | None = None
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class PhotoshootCategory(CatalogItem):
+    """One category of `GET /photoshoot-categories`: `photoshoot`'s `category_id`."""
+
+
+class Transaction(WireModel):
+    """One line of the credit history (`GET /transactions`): a top-up, a spend or a refund."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+    id: str
+    type: str
+    amount: float
+    generation_id: str | None = None
+
+    @property
+    def is_refund(self) -> bool:
+        return self.type.lower().startswith("refund")
+
+
+_LIST_KEYS: Final = (
+    "items",
+    "data",
+    "results",
+    "loras",
+    "templates",
+    "categories",
+    "photoshoot_categories",
+    "transactions",
+)
+
+
+class Listing(WireModel, Generic[ItemT]):
+    """A list endpoint's body, bare or wrapped (see the assumptions above)."""
+
+    items: list[ItemT]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _find_the_list(cls, body: object) -> object:
+        if isinstance(body, list):
+            return {"items": body}
+        if isinstance(body, dict):
+            for key in _LIST_KEYS:
+                if isinstance(body.get(key), list):
+                    return {"items": body[key]}
+        return body
+
+
+def net_charge(transactions: Iterable[Transaction], generation_id: str) -> float | None:
+    """Credits a generation cost in the end: its charges less its refunds; None when no
+    charge of it is among `transactions`."""
+    charged = refunded = 0.0
+    seen = False
+    for transaction in transactions:
+        if transaction.generation_id != generation_id:
+            continue
+        if transaction.is_refund:
+            refunded += abs(transaction.amount)
+        else:
+            charged += abs(transaction.amount)
+            seen = True
+    return round(charged - refunded, 2) if seen else None
 
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024

@@ -1,8 +1,9 @@
 """The ZenCreator public API client (https://api.zencreator.pro/api/public/v1).
 
 `ZenCreatorClient` implements `providers.base.GenerationProvider`: upload inputs, start a
-generation, poll it, fetch its result and download the outputs. The response shapes it
-assumes live in `providers.models`; its errors are those of `providers.errors`.
+generation, poll it, fetch its result and download the outputs; and it reads the catalog
+(LoRA styles, templates, photoshoot categories) and the credit history. The response
+shapes it assumes live in `providers.models`; its errors are those of `providers.errors`.
 
 Requests go through `providers.http.ApiTransport`, retried as far as is safe:
 
@@ -44,7 +45,13 @@ from providers.models import (
     Balance,
     Generation,
     GenerationResult,
+    Listing,
+    Lora,
     MediaKind,
+    PhotoshootCategory,
+    Template,
+    Transaction,
+    net_charge,
 )
 from providers.ratelimit import RateBudget
 
@@ -53,6 +60,9 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL: Final = "https://api.zencreator.pro"
 API_PREFIX: Final = "/api/public/v1"
+CHARGE_LOOKBACK: Final = 100
+"""Transactions `generation_charge` reads, newest first: enough for a generation that
+finished a moment ago on a busy key."""
 
 
 class ZenCreatorClient:
@@ -148,6 +158,33 @@ class ZenCreatorClient:
     async def balance(self) -> float:
         response = await self._transport.get(self._transport.url("balance"))
         return parse(Balance, response).balance
+
+    # --- Catalog and credit history
+
+    async def loras(self, model: str | None = None) -> list[Lora]:
+        """LoRA styles, for one model (e.g. `wan@2.2`) or all."""
+        params = {} if model is None else {"model": model}
+        response = await self._transport.get(self._transport.url("loras"), params=params)
+        return parse(Listing[Lora], response).items
+
+    async def templates(self) -> list[Template]:
+        response = await self._transport.get(self._transport.url("templates"))
+        return parse(Listing[Template], response).items
+
+    async def photoshoot_categories(self) -> list[PhotoshootCategory]:
+        url = self._transport.url("photoshoot-categories")
+        return parse(Listing[PhotoshootCategory], await self._transport.get(url)).items
+
+    async def transactions(self, limit: int = 20, offset: int = 0) -> list[Transaction]:
+        """The credit history, newest first: top-ups, spends and refunds."""
+        params = {"limit": limit, "offset": offset}
+        response = await self._transport.get(self._transport.url("transactions"), params=params)
+        return parse(Listing[Transaction], response).items
+
+    async def generation_charge(self, generation_id: str) -> float | None:
+        """What a generation cost in the end (charged less refunded), as the credit history
+        says; None when its charge is not among the latest transactions."""
+        return net_charge(await self.transactions(limit=CHARGE_LOOKBACK), generation_id)
 
     async def aclose(self) -> None:
         await self._transport.aclose()

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram import Update
 
 import providers.http
-from bot.app import CastbotApplication, build_application
+from bot.app import CastbotApplication, build_application, start_polling, stop_polling
 from bot.config import Settings, load_settings
 from bot.context import SERVICES_KEY, Services
 from bot.playground.emulator import BotApiEmulator
@@ -20,11 +19,7 @@ ZENCREATOR_KEY = "zc_live_testkey_secret"
 
 
 class RunningBot:
-    """One bot process: the real Application, long-polling the fake Bot API server.
-
-    Tests drive the Application directly, so they call initialize() and the post_init /
-    post_shutdown hooks themselves, as run_polling would.
-    """
+    """One bot process: the real Application, long-polling the Bot API emulator."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -36,22 +31,10 @@ class RunningBot:
         return services
 
     async def start(self) -> None:
-        application = self.application
-        await application.initialize()
-        assert application.post_init and application.updater
-        await application.post_init(application)
-        await application.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
-        )
-        await application.start()
+        await start_polling(self.application, poll_timeout=1)
 
     async def stop(self) -> None:
-        application = self.application
-        assert application.post_shutdown and application.updater
-        await application.updater.stop()
-        await application.stop()
-        await application.post_shutdown(application)
-        await application.shutdown()
+        await stop_polling(self.application)
 
 
 @pytest.fixture

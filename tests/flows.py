@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import io
+import wave
+
 from bot import texts
-from bot.playground.emulator import BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
+from bot.playground.emulator import EmulatedUser, SentMessage, make_jpeg
 
 FACE = make_jpeg(color="red")
 TARGET = make_jpeg(color="blue")
+
+
+def wav(seconds: float) -> bytes:
+    """A real WAV file of silence, which the bot must measure itself."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(8000)
+        audio.writeframes(b"\x00\x00" * int(8000 * seconds))
+    return buffer.getvalue()
 
 
 async def accept_terms(user: EmulatedUser) -> None:
@@ -66,11 +80,3 @@ async def open_invoice(user: EmulatedUser, credits: int = 500) -> SentMessage:
     invoice = await user.next_message()
     assert invoice.method == "sendInvoice"
     return invoice
-
-
-async def pay(telegram: BotApiEmulator, user: EmulatedUser, invoice: SentMessage) -> str:
-    """Press Pay: the pre-checkout query must be approved; returns the charge id."""
-    query_id = await user.send_pre_checkout_query(invoice)
-    await telegram.wait_until(lambda: query_id in telegram.pre_checkout_answers)
-    assert telegram.pre_checkout_answers[query_id]["ok"] is True
-    return await user.send_successful_payment(invoice)

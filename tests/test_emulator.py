@@ -39,10 +39,11 @@ from telegram.ext import (
 )
 
 from bot.playground.emulator import (
+    BOT_DID_NOT_ANSWER,
     MB,
     NOT_MODIFIED,
     BotApiEmulator,
-    PaymentRefused,
+    PaymentFailed,
     TelegramApiError,
     make_jpeg,
 )
@@ -606,7 +607,7 @@ async def test_stars_subscription_links_renewals_and_cancelling(
     with pytest.raises(BadRequest, match="(?i)charge_id_invalid"):
         await bot.edit_user_star_subscription(2, first_id, True)
     assert await bot.edit_user_star_subscription(1, first_id, True)
-    with pytest.raises(PaymentRefused):
+    with pytest.raises(PaymentFailed):
         await ann.renew_subscription(first_id)
     assert await bot.edit_user_star_subscription(1, first_id, False)
     await ann.renew_subscription(first_id)
@@ -621,7 +622,7 @@ async def test_a_refused_checkout_of_a_link_is_raised(bot: Bot, tg: BotApiEmulat
     await bot.answer_pre_checkout_query(
         checkout.pre_checkout_query.id, ok=False, error_message="Sold out"
     )
-    with pytest.raises(PaymentRefused, match="Sold out"):
+    with pytest.raises(PaymentFailed, match="Sold out"):
         await paying
     assert tg.subscriptions == {}
 
@@ -658,6 +659,71 @@ async def test_groups_and_channels_deliver_messages_posts_and_mentions(
         await group.send_text("who wrote this?")
     with pytest.raises(ValueError, match="negative"):
         tg.group(5)
+
+
+async def test_pay_runs_the_pre_checkout_then_the_payment(bot: Bot, tg: BotApiEmulator) -> None:
+    ann = tg.user(1)
+    await bot.send_invoice(1, "100 credits", "A pack", "pack:100", "XTR", [LabeledPrice("P", 50)])
+    invoice = await ann.next_message()
+    paying = asyncio.create_task(ann.pay(invoice))
+    (query,) = await poll(bot)
+    assert not paying.done()  # nothing is paid before the bot approves
+    await bot.answer_pre_checkout_query(query.pre_checkout_query.id, ok=True)
+    charge_id = await asyncio.wait_for(paying, 5)
+    (paid,) = await poll(bot)
+    assert paid.message.successful_payment.telegram_payment_charge_id == charge_id
+    assert paid.message.successful_payment.total_amount == 50
+
+
+async def test_pay_fails_with_the_bots_reason_or_when_it_is_silent(
+    bot: Bot, tg: BotApiEmulator
+) -> None:
+    ann = tg.user(1)
+    await bot.send_invoice(1, "100 credits", "A pack", "pack:100", "XTR", [LabeledPrice("P", 50)])
+    invoice = await ann.next_message()
+    declined = asyncio.create_task(ann.pay(invoice))
+    (query,) = await poll(bot)
+    await bot.answer_pre_checkout_query(
+        query.pre_checkout_query.id, ok=False, error_message="Sold out"
+    )
+    with pytest.raises(PaymentFailed) as refused:
+        await asyncio.wait_for(declined, 5)
+    assert refused.value.reason == "Sold out"
+    with pytest.raises(PaymentFailed) as unanswered:
+        await ann.pay(invoice, timeout=0.05)
+    assert unanswered.value.reason == BOT_DID_NOT_ANSWER
+    updates = await poll(bot)
+    assert [bool(update.pre_checkout_query) for update in updates] == [True]  # no payment
+
+
+async def test_a_user_video_and_captions(bot: Bot, tg: BotApiEmulator) -> None:
+    ann = tg.user(1)
+    await ann.send_video(b"mp4", duration=4, width=720, height=1280, caption="clip")
+    await ann.send_document(b"%PDF", file_name="a.pdf", mime_type="application/pdf", caption="doc")
+    video, document = (update.message for update in await poll(bot))
+    assert filters.VIDEO.check_update(Update(1, message=video))
+    assert (video.video.width, video.video.duration) == (720, dtm.timedelta(seconds=4))
+    assert (video.caption, document.caption) == ("clip", "doc")
+    assert tg.file_media_type(video.video.file_id) == "video/mp4"
+    assert tg.file_media_type(document.document.file_id) == "application/pdf"
+
+
+async def test_chat_messages_show_both_sides_as_they_are_now(bot: Bot, tg: BotApiEmulator) -> None:
+    ann = tg.user(1)
+    await ann.send_text("/start")
+    hello = await bot.send_message(1, "Hello")
+    gone = await bot.send_message(1, "Temporary")
+    await ann.send_photo(make_jpeg(64, 64))
+    await bot.edit_message_text("Hello again", 1, hello.message_id)
+    await bot.delete_message(1, gone.message_id)
+    messages = tg.chat_messages(1)
+    assert [m.get("text") for m in messages] == ["/start", "Hello again", None]
+    assert [m["message_id"] for m in messages] == [1, 2, 4]
+    assert "edit_date" in messages[1]
+    photo_id = messages[2]["photo"][-1]["file_id"]
+    assert tg.file_media_type(photo_id) == "image/jpeg"  # what Telegram stores photos as
+    with pytest.raises(KeyError):
+        tg.file_media_type("no-such-file")
 
 
 # --- The real Application

@@ -11,7 +11,7 @@ from storage.jobs import JobState
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
-from tests.flows import open_invoice, pay, send_both_photos, start_faceswap
+from tests.flows import open_invoice, send_both_photos, start_faceswap
 
 LINK_PREFIX = "https://t.me/castbot_test_bot?start="
 
@@ -116,12 +116,12 @@ async def test_the_inviter_is_paid_once_when_the_invitee_first_buys_credits(
 ) -> None:
     ann, bob = telegram.user(101), telegram.user(202)
     await arrive(bob, await invite_link(ann))
-    await pay(telegram, bob, await open_invoice(bob, 100))
+    await bob.pay(await open_invoice(bob, 100))
     await bob.wait_for_text("Thank you")
     await ann.wait_for_text(texts.referral_reward(10))
     assert await rewards(bot, 101) == [10]
 
-    await pay(telegram, bob, await open_invoice(bob, 500))
+    await bob.pay(await open_invoice(bob, 500))
     await bob.wait_for_text("Thank you")
     await handled(bob)
     assert await rewards(bot, 101) == [10]

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import io
-import wave
 from typing import Any
 
 from bot import texts
 from bot.playground.emulator import MB, BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
-from tests.flows import accept_terms
+from tests.flows import accept_terms, wav
 
 PORTRAIT = make_jpeg(color="orange")
 VOICE = b"OggS\x00\x02voice note"
-
-
-def wav(seconds: float) -> bytes:
-    """A real WAV file of silence, which the bot must measure itself."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as audio:
-        audio.setnchannels(1)
-        audio.setsampwidth(2)
-        audio.setframerate(8000)
-        audio.writeframes(b"\x00\x00" * int(8000 * seconds))
-    return buffer.getvalue()
 
 
 async def reach_audio_step(user: EmulatedUser) -> None:

@@ -16,7 +16,7 @@ from bot.config import load_settings
 from bot.playground.emulator import BotApiEmulator
 from tests.conftest import ZENCREATOR_KEY
 from tests.fakes.zencreator import FakeZenCreator
-from tests.flows import open_invoice, pay, send_both_photos, start_faceswap
+from tests.flows import open_invoice, send_both_photos, start_faceswap
 
 TOKEN = "4242:" + "S" * 30
 
@@ -90,7 +90,7 @@ async def test_a_session_at_info_shows_no_secret_no_user_text_and_no_chatter(
     await send_both_photos(ann)
     await telegram.wait_until(lambda: any(m.method == "sendDocument" for m in ann.messages()))
     await bot.services.engine.wait_idle()
-    await pay(telegram, ann, await open_invoice(ann, 100))
+    await ann.pay(await open_invoice(ann, 100))
     await ann.wait_for_text("Thank you")
     await bot.stop()
 

@@ -11,8 +11,8 @@ from storage.jobs import JobState
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
-from tests.flows import pay
-from tests.test_lipsync import reach_audio_step, wav
+from tests.flows import wav
+from tests.test_lipsync import reach_audio_step
 
 
 async def quote_four_seconds(user: EmulatedUser) -> SentMessage:
@@ -47,7 +47,7 @@ async def test_short_of_credits_buy_a_pack_then_start_the_kept_quote_in_one_tap(
 
     invoice = await buy_from(ann, refusal, 100)
     assert invoice.params["payload"] == f"credits:101:100:50:{quote.id}"
-    await pay(telegram, ann, invoice)
+    await ann.pay(invoice)
     await ann.wait_for_text(texts.payment_thanks(100, 105))
     resume = await ann.next_message()
     assert resume.text == texts.resume_offer("Lipsync", 12, 105)
@@ -78,7 +78,7 @@ async def test_no_start_offer_when_the_quote_is_gone_or_still_unaffordable(
     refusal = await quote_four_seconds(ann)
     await ann.press(refusal, texts.pack_button(5, 1))
     small = await ann.next_message()
-    await pay(telegram, ann, small)
+    await ann.pay(small)
     await ann.wait_for_text(texts.payment_thanks(5, 10))
 
     # Still short (10 of 12): the quote stays, and the next purchase may start it.
@@ -94,7 +94,7 @@ async def test_no_start_offer_when_the_quote_is_gone_or_still_unaffordable(
     await bot.services.engine.decline(quote.id, 101)
     await ann.press(refusal, texts.pack_button(100, 50))
     invoice = await ann.next_message()
-    await pay(telegram, ann, invoice)
+    await ann.pay(invoice)
     await ann.wait_for_text(texts.payment_thanks(100, 110))
     await ann.send_text("/balance")
     await ann.wait_for_text("Your balance: 110 credits")

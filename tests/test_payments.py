@@ -12,7 +12,7 @@ from bot.config import CreditPack, SettingsError, load_settings
 from bot.playground.emulator import BotApiEmulator, EmulatedUser, TelegramApiError
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
-from tests.flows import open_invoice, pay, start_faceswap
+from tests.flows import open_invoice, start_faceswap
 
 ADMIN = 900
 
@@ -65,7 +65,7 @@ async def test_a_payment_is_credited_once_and_thanked(
 ) -> None:
     ann = telegram.user(101)
     invoice = await open_invoice(ann)
-    charge_id = await pay(telegram, ann, invoice)
+    charge_id = await ann.pay(invoice)
     thanks = await ann.next_message()
     assert thanks.text == texts.payment_thanks(500, 510)
 
@@ -86,7 +86,7 @@ async def test_a_payment_delivered_again_after_a_restart_is_not_credited_twice(
     first = await start_bot()
     ann = telegram.user(101)
     invoice = await open_invoice(ann, 100)
-    charge_id = await pay(telegram, ann, invoice)
+    charge_id = await ann.pay(invoice)
     await ann.wait_for_text("Thank you")
     await first.stop()
 
@@ -144,7 +144,7 @@ async def test_a_payment_during_a_flow_is_credited_not_taken_as_the_flows_input(
     ann = telegram.user(101)
     invoice = await open_invoice(ann, 100)
     await start_faceswap(ann)
-    await pay(telegram, ann, invoice)
+    await ann.pay(invoice)
     assert (await ann.next_message()).text == texts.payment_thanks(100, 110)
 
 
@@ -154,7 +154,7 @@ async def test_refund_returns_the_stars_and_takes_back_the_credits(
     bot = await start_bot(admin_ids=str(ADMIN))
     ann, admin = telegram.user(101), telegram.user(ADMIN)
     invoice = await open_invoice(ann)
-    charge_id = await pay(telegram, ann, invoice)
+    charge_id = await ann.pay(invoice)
     await ann.wait_for_text("Thank you")
 
     await admin.send_text(f"/refund {charge_id}")
@@ -181,7 +181,7 @@ async def test_refund_of_spent_credits_stops_at_zero_and_reports_the_shortfall(
 ) -> None:
     bot = await start_bot(admin_ids=str(ADMIN))
     ann, admin = telegram.user(101), telegram.user(ADMIN)
-    charge_id = await pay(telegram, ann, await open_invoice(ann, 100))
+    charge_id = await ann.pay(await open_invoice(ann, 100))
     await ann.wait_for_text("Thank you")
     await bot.services.ledger.apply(101, -105, LedgerKind.CHARGE, note="spent")
 
@@ -198,7 +198,7 @@ async def test_refund_when_telegram_refunded_already_or_refuses(
 ) -> None:
     bot = await start_bot(admin_ids=str(ADMIN))
     ann, admin = telegram.user(101), telegram.user(ADMIN)
-    charge_id = await pay(telegram, ann, await open_invoice(ann, 100))
+    charge_id = await ann.pay(await open_invoice(ann, 100))
     await ann.wait_for_text("Thank you")
 
     telegram.fail_next("refundStarPayment", TelegramApiError(400, "Bad Request: CHARGE_BROKEN"))

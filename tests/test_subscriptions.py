@@ -10,7 +10,7 @@ import pytest
 
 from bot import texts
 from bot.config import CreditPack, SettingsError, load_settings
-from bot.playground.emulator import BotApiEmulator, EmulatedUser, PaymentRefused
+from bot.playground.emulator import BotApiEmulator, EmulatedUser, PaymentFailed
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
 
@@ -100,7 +100,7 @@ async def test_cancel_and_re_enable_the_renewal(telegram: BotApiEmulator, start_
     await telegram.wait_until(lambda: "It is cancelled" in (status.text or ""))
     assert [text for text, _ in status.buttons()] == [texts.RENEW_PLAN_BUTTON]
     assert ann.callback_answers()[-1]["text"] == texts.PLAN_CANCELED
-    with pytest.raises(PaymentRefused):
+    with pytest.raises(PaymentFailed):
         await ann.renew_subscription(first)
 
     await ann.press(status, texts.RENEW_PLAN_BUTTON)
@@ -163,7 +163,7 @@ async def test_a_plan_taken_off_sale_is_refused_at_checkout(
     links = await plan_links(ann)
     await first.stop()
     await start_bot(subscription_plans="300:300")
-    with pytest.raises(PaymentRefused, match=texts.PAYMENT_OFFER_CHANGED):
+    with pytest.raises(PaymentFailed, match=texts.PAYMENT_OFFER_CHANGED):
         await ann.pay_link(links[texts.plan_button(300, 250)])
 
 

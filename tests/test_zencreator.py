@@ -36,10 +36,17 @@ from providers.errors import (
     UnsupportedMediaTypeError,
 )
 from providers.http import MAX_RETRY_AFTER
-from providers.models import MAX_UPLOAD_BYTES, GenerationStatus, MediaKind
+from providers.models import (
+    MAX_UPLOAD_BYTES,
+    GenerationStatus,
+    MediaKind,
+    Transaction,
+    net_charge,
+)
 from providers.ratelimit import RateBudget
 from providers.zencreator import ZenCreatorClient
 from tests.fakes.zencreator import DEFAULT_MP4, FakeZenCreator, default_png
+from tests.fakes.zencreator_catalog import UNDRESS_LORA_ID, UNDRESS_TEMPLATE_ID
 
 KEY = "zc_live_testkey_s3cr3t"
 API = "/api/public/v1"
@@ -642,3 +649,142 @@ def test_budget_defaults_are_the_documented_limits() -> None:
 
 def test_errors_are_provider_errors() -> None:
     assert issubclass(RateLimitError, ProviderError)
+
+
+# --- Catalog and credit history
+
+
+async def test_catalog_lists_come_back_as_models(
+    fake: FakeZenCreator, client: ZenCreatorClient
+) -> None:
+    loras = await client.loras("wan@2.2")
+    assert [lora.id for lora in loras] == [
+        "lora_blink_hair_flip",
+        "lora_blink_wave",
+        UNDRESS_LORA_ID,
+    ]
+    assert loras[0].name == "Blink: hair flip" and loras[0].model == "wan@2.2"
+    assert "undresses" in loras[2].description
+    assert fake.requests[-1].query == {"model": "wan@2.2"}
+    assert len(await client.loras()) == 4 and fake.requests[-1].query == {}
+
+    templates = await client.templates()
+    undress = next(t for t in templates if t.id == UNDRESS_TEMPLATE_ID)
+    assert (undress.name, undress.tool) == ("Undress", "image_editor")
+    assert undress.input["lora_id"] == UNDRESS_TEMPLATE_ID
+
+    categories = await client.photoshoot_categories()
+    assert [(c.id, c.name) for c in categories][0] == ("cat_studio", "Studio portraits")
+
+    paths = [r.path for r in fake.requests]
+    assert paths == [
+        f"{API}/loras",
+        f"{API}/loras",
+        f"{API}/templates",
+        f"{API}/photoshoot-categories",
+    ]
+    assert all(r.headers["Authorization"] == f"Bearer {KEY}" for r in fake.requests)
+
+
+async def test_catalog_shapes_are_read_leniently(
+    fake: FakeZenCreator, client: ZenCreatorClient
+) -> None:
+    fake.respond_next("GET /loras", json=[{"id": 7, "name": "Seven", "extra": {"x": 1}}])
+    (lora,) = await client.loras("wan@2.2")
+    assert (lora.id, lora.name, lora.description, lora.model) == ("7", "Seven", "", None)
+
+    fake.respond_next("GET /templates", json={"data": [{"id": "t", "description": None}]})
+    (template,) = await client.templates()
+    assert (template.id, template.name, template.tool, template.input) == ("t", "", None, {})
+
+    fake.respond_next(
+        "GET /photoshoot-categories",
+        json={"categories": [{"id": "c", "name": "C"}], "total": 1},
+    )
+    assert [c.id for c in await client.photoshoot_categories()] == ["c"]
+
+    fake.respond_next("GET /transactions", json={"results": []})
+    assert await client.transactions() == []
+
+
+async def test_catalog_bodies_that_do_not_parse_are_response_errors(
+    fake: FakeZenCreator, client: ZenCreatorClient
+) -> None:
+    fake.respond_next("GET /loras", json={"items": "none"})
+    with pytest.raises(APIResponseValidationError):
+        await client.loras()
+    fake.respond_next("GET /templates", json=[{"name": "no id"}])
+    with pytest.raises(APIResponseValidationError) as caught:
+        await client.templates()
+    assert "items.0.id" in str(caught.value)
+
+
+async def test_catalog_errors_and_retries(
+    fake: FakeZenCreator, client: ZenCreatorClient, sleep: RecordingSleep
+) -> None:
+    fake.fail_next("GET /photoshoot-categories", 503)
+    assert len(await client.photoshoot_categories()) == 3
+    assert len(sleep.delays) == 1
+
+    async with ZenCreatorClient("zc_live_wrong_s3cr3t", fake.base_url, sleep=sleep) as wrong:
+        with pytest.raises(AuthenticationError):
+            await wrong.templates()
+    with pytest.raises(InputValidationError) as caught:
+        await client.transactions(limit=1000)
+    assert caught.value.field == "limit"
+
+
+async def test_catalog_reads_take_the_read_budget(fake: FakeZenCreator) -> None:
+    class Stop(Exception):
+        pass
+
+    async def stop(delay: float) -> None:
+        raise Stop
+
+    budget = RateBudget({"read": 2, "generate": 10, "upload": 10}, window=60, sleep=stop)
+    async with ZenCreatorClient(KEY, fake.base_url, budget=budget) as zc:
+        await zc.loras()
+        await zc.transactions()
+        with pytest.raises(Stop):
+            await zc.templates()
+    assert [r.bucket for r in fake.requests] == ["read", "read"]
+
+
+async def test_transactions_and_the_real_charge_of_a_generation(
+    fake: FakeZenCreator, client: ZenCreatorClient
+) -> None:
+    image = await client.upload(png(), MediaKind.IMAGE, "portrait.png")
+    reel = "https://www.instagram.com/reel/abc/"
+    fake.set_link_duration(reel, 7.5)  # 8 started seconds of dreamactor_m2
+    motion = {"image_asset": image, "instagram_url": reel, "mode": "dreamactor_m2"}
+    kept = await client.start("video2video", motion, "job-20")
+    fake.plan("video2video", status="failed", polls_until_done=0)
+    failed = await client.start("video2video", motion, "job-21")
+    await client.status(failed.id)
+
+    history = await client.transactions(limit=10)
+    assert [(t.type, t.amount, t.generation_id) for t in history] == [
+        ("refund", 8, failed.id),
+        ("spend", -8, failed.id),
+        ("spend", -8, kept.id),
+        ("topup", 1000, None),
+    ]
+    assert history[0].is_refund and not history[1].is_refund
+    assert fake.requests[-1].query == {"limit": "10", "offset": "0"}
+    assert [t.type for t in await client.transactions(limit=1, offset=3)] == ["topup"]
+
+    assert await client.generation_charge(kept.id) == 8
+    assert await client.generation_charge(failed.id) == 0
+    assert await client.generation_charge("gen_unknown") is None
+    assert fake.requests[-1].query == {"limit": "100", "offset": "0"}
+
+
+def test_net_charge_does_not_rely_on_the_sign_of_amounts() -> None:
+    unsigned = [
+        Transaction(id="1", type="spend", amount=10, generation_id="g"),
+        Transaction(id="2", type="refund", amount=4, generation_id="g"),
+        Transaction(id="3", type="spend", amount=5, generation_id="other"),
+    ]
+    signed = [t.model_copy(update={"amount": -t.amount}) for t in unsigned]
+    assert net_charge(unsigned, "g") == net_charge(signed, "g") == 6
+    assert net_charge(unsigned[1:2], "g") is None  # a refund alone says nothing of the charge

@@ -72,6 +72,10 @@ CONFLICT = (
     " running"
 )
 
+# The bot must answer a pre_checkout_query within 10 seconds, or the app gives up.
+PRE_CHECKOUT_TIMEOUT = 10.0
+BOT_DID_NOT_ANSWER = "The bot didn't respond in time."  # (unverified wording)
+
 # Default allowed_updates: everything except these three, which must be asked for by name.
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _CHAT_ACTIONS = frozenset(
@@ -172,6 +176,14 @@ class TelegramApiError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return body
+
+
+class PaymentFailed(Exception):
+    """A payment that did not go through; `reason` is what Telegram's app shows the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _bad(description: str) -> TelegramApiError:
@@ -681,6 +693,14 @@ _KIND_NAMES = {
     "voice": "Voice",
     "sticker": "Sticker",
 }
+_OCTET_STREAM = "application/octet-stream"
+_MEDIA_TYPES: dict[str | None, str] = {
+    "photo": "image/jpeg",
+    "video": "video/mp4",
+    "audio": "audio/mpeg",
+    "voice": "audio/ogg",
+    "sticker": "image/webp",
+}
 _THUMBNAIL_SIDES = (90, 320)  # the smaller PhotoSizes Telegram adds below the full size
 
 
@@ -709,6 +729,10 @@ def _thumbnail(content: bytes, side: int) -> tuple[bytes, int, int]:
             return buffer.getvalue(), image.width, image.height
     except Exception:
         return b"", side, side * 3 // 4
+
+
+def _captioned(message: JSON, caption: str | None) -> JSON:
+    return message if caption is None else {**message, "caption": caption}
 
 
 # --- The users ----------------------------------------------------------------------------------
@@ -755,11 +779,17 @@ class EmulatedUser:
         return sizes[-1].ref()
 
     async def send_document(
-        self, content: bytes, *, file_name: str, mime_type: str, file_size: int | None = None
+        self,
+        content: bytes,
+        *,
+        file_name: str,
+        mime_type: str,
+        file_size: int | None = None,
+        caption: str | None = None,
     ) -> FileRef:
         meta = {"file_name": file_name, "mime_type": mime_type}
         stored = self._tg._store(content, "document", file_size=file_size, meta=meta)
-        self._tg._incoming(self.id, {"document": stored.media()})
+        self._tg._incoming(self.id, _captioned({"document": stored.media()}, caption))
         return stored.ref()
 
     async def send_voice(
@@ -769,10 +799,11 @@ class EmulatedUser:
         duration: int,
         mime_type: str = "audio/ogg",
         file_size: int | None = None,
+        caption: str | None = None,
     ) -> FileRef:
         meta = {"duration": duration, "mime_type": mime_type}
         stored = self._tg._store(content, "voice", file_size=file_size, meta=meta)
-        self._tg._incoming(self.id, {"voice": stored.media()})
+        self._tg._incoming(self.id, _captioned({"voice": stored.media()}, caption))
         return stored.ref()
 
     async def send_audio(
@@ -783,10 +814,34 @@ class EmulatedUser:
         file_name: str = "track.mp3",
         mime_type: str = "audio/mpeg",
         file_size: int | None = None,
+        caption: str | None = None,
     ) -> FileRef:
         meta = {"duration": duration, "file_name": file_name, "mime_type": mime_type}
         stored = self._tg._store(content, "audio", file_size=file_size, meta=meta)
-        self._tg._incoming(self.id, {"audio": stored.media()})
+        self._tg._incoming(self.id, _captioned({"audio": stored.media()}, caption))
+        return stored.ref()
+
+    async def send_video(
+        self,
+        content: bytes,
+        *,
+        duration: int,
+        width: int,
+        height: int,
+        file_name: str = "video.mp4",
+        mime_type: str = "video/mp4",
+        file_size: int | None = None,
+        caption: str | None = None,
+    ) -> FileRef:
+        meta = {
+            "duration": duration,
+            "width": width,
+            "height": height,
+            "file_name": file_name,
+            "mime_type": mime_type,
+        }
+        stored = self._tg._store(content, "video", file_size=file_size, meta=meta)
+        self._tg._incoming(self.id, _captioned({"video": stored.media()}, caption))
         return stored.ref()
 
     async def send_sticker(self) -> None:
@@ -859,10 +914,10 @@ class EmulatedUser:
         self._tg._incoming(self.id, {"successful_payment": payment})
         return charge_id
 
-    async def pay_link(self, link: str, timeout: float = 5.0) -> str:
-        """Open an invoice link (createInvoiceLink) and press Pay: a pre_checkout_query the
-        bot must approve, then the successful_payment, which for a subscription link starts
-        the subscription. Returns telegram_payment_charge_id; raises PaymentRefused."""
+    async def pay_link(self, link: str, timeout: float = PRE_CHECKOUT_TIMEOUT) -> str:
+        """Open an invoice link (createInvoiceLink) and tap Pay, as `pay` does for an invoice
+        message; a subscription link's payment starts the subscription. Returns the charge
+        id; raises PaymentFailed when the bot declines or is silent."""
         params = self._tg._invoice_links.get(link)
         if params is None:
             raise KeyError(f"no invoice link {link!r}")
@@ -876,13 +931,12 @@ class EmulatedUser:
             "invoice_payload": params["payload"],
         }
         await self.send_update({"pre_checkout_query": query})
-        if not await self._tg._changes.wait_for(
-            lambda: query_id in self._tg.pre_checkout_answers, timeout
-        ):
-            raise TimeoutError(f"the bot did not answer the pre-checkout query of {link}")
-        answer = self._tg.pre_checkout_answers[query_id]
+        answers = self._tg.pre_checkout_answers
+        if not await self._tg._changes.wait_for(lambda: query_id in answers, timeout):
+            raise PaymentFailed(BOT_DID_NOT_ANSWER)
+        answer = answers[query_id]
         if not answer.get("ok"):
-            raise PaymentRefused(answer.get("error_message", ""))
+            raise PaymentFailed(str(answer.get("error_message") or ""))
         charge_id = f"stxCharge{next(self._tg._query_ids)}"
         payment: JSON = {
             "currency": params["currency"],
@@ -909,12 +963,12 @@ class EmulatedUser:
         """A period of the subscription (named by its first charge id) ends and Telegram
         charges the next one: a successful_payment with a new charge id, and no pre-checkout
         query (unverified: the Bot API documents none for renewals). Returns the new charge
-        id; raises PaymentRefused when the bot cancelled the subscription."""
+        id; raises PaymentFailed when the bot cancelled the subscription."""
         subscription = self._tg.subscriptions[charge_id]
         if subscription.user_id != self.id:
             raise KeyError(f"subscription {charge_id} is not {self.id}'s")
         if subscription.canceled_by_bot:
-            raise PaymentRefused("the subscription was cancelled by the bot")
+            raise PaymentFailed("the subscription was cancelled by the bot")
         subscription.expires += subscription.period
         renewal_id = f"stxCharge{next(self._tg._query_ids)}"
         payment = {
@@ -933,6 +987,19 @@ class EmulatedUser:
         """Telegram delivers the same successful_payment again (as after a lost offset)."""
         payment = self._tg._charges[charge_id].payment
         self._tg._incoming(self.id, {"successful_payment": payment})
+
+    async def pay(self, invoice: SentMessage, timeout: float = PRE_CHECKOUT_TIMEOUT) -> str:
+        """Tap Pay under an invoice as Telegram's app does: a pre_checkout_query, then, once
+        the bot approves it within `timeout`, the successful_payment. Returns its charge id;
+        raises PaymentFailed with what the app would show when the bot declines or is silent."""
+        query_id = await self.send_pre_checkout_query(invoice)
+        answers = self._tg.pre_checkout_answers
+        if not await self._tg._changes.wait_for(lambda: query_id in answers, timeout):
+            raise PaymentFailed(BOT_DID_NOT_ANSWER)
+        answer = answers[query_id]
+        if not answer.get("ok"):
+            raise PaymentFailed(str(answer.get("error_message") or ""))
+        return await self.send_successful_payment(invoice)
 
     # Reading what the bot sent.
 
@@ -975,10 +1042,6 @@ class EmulatedUser:
     def callback_answers(self) -> list[JSON]:
         """Params of each answerCallbackQuery for this user's queries, in order."""
         return [params for user_id, params in self._tg._callback_answers if user_id == self.id]
-
-
-class PaymentRefused(Exception):
-    """The bot refused the pre-checkout query (its error_message), or Telegram the charge."""
 
 
 class EmulatedGroup:
@@ -1162,6 +1225,27 @@ class BotApiEmulator:
         if stored is None:
             raise KeyError(f"no file with file_id {file_id!r}")
         return stored.content
+
+    def file_media_type(self, file_id: str) -> str:
+        """The MIME type a client plays or saves the file as (KeyError for an unknown id)."""
+        stored = self._files.get(file_id)
+        if stored is None:
+            raise KeyError(f"no file with file_id {file_id!r}")
+        declared = stored.meta.get("mime_type")
+        return str(declared) if declared else _MEDIA_TYPES.get(stored.kind, _OCTET_STREAM)
+
+    def chat_messages(self, chat_id: int) -> list[JSON]:
+        """The chat as the user's app shows it: the Message objects of both sides, in order,
+        as they are now (edits applied, deleted ones gone)."""
+        chat = self._chat(chat_id)
+        shown = [message.raw for message in chat.sent if not message.deleted]
+        shown += chat.incoming.values()
+        return sorted(shown, key=lambda message: int(message["message_id"]))
+
+    @property
+    def changes(self) -> Changes:
+        """Notified whenever the emulator's state may have changed (wait on it, never poll)."""
+        return self._changes
 
     def block_bot(self, user_id: int) -> None:
         """The user blocks the bot: every send to them is refused with 403 from now on."""

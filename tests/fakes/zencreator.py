@@ -24,14 +24,14 @@ State, read freely: ``balance`` (writable too), ``uploads`` (every stored upload
 order), ``assets`` (id -> upload), ``generations`` (id -> `GenerationRecord`: tool, input,
 idempotency_key, charge, refunded, status, error, outputs, polls), ``starts`` (every
 ``POST /generations`` that parsed: tool, input, key, and the generation it started or
-replayed), ``requests`` (every request with headers and the status answered),
+replayed), ``transactions`` (the credit history, oldest first), ``requests`` (every
+request with headers and the status answered),
 ``server_errors`` (tracebacks of bugs in the fake; raised again on exit).
 
 How generations end: a generation is ``queued`` when started; each ``GET
 /generations/{id}`` counts one poll; after ``polls_until_done`` polls answered
 ``processing``, the next poll finds it terminal. The outcome is the first matching
-`plan` (per tool, or for any tool), else success with one default output (a small PNG
-for image tools, a few bytes marked as MP4 for video tools)::
+`plan` (per tool, or for any tool), else success with the default outputs (below)::
 
     zc.plan("lipsync", status="partial", error="one clip failed", outputs=[b"..."])
     zc.plan(status="failed", error="NSFW", polls_until_done=0)  # the next start, any tool
@@ -45,10 +45,30 @@ and ``respond_next(target, json=...)`` (or ``text=``) any answer at all. A targe
 ``"METHOD"``, a path, or ``"METHOD path"``; paths may use ``*`` (which also matches ``/``)
 and are relative to ``/api/public/v1`` unless they start with ``/api/`` or ``/files/``.
 
-Lipsync is charged 3 credits per started second of audio, as the fake measures the upload
-(with mutagen); audio it cannot measure counts as ``audio_duration`` seconds (5 by
-default), and ``set_audio_duration(asset_id, seconds)`` overrides one asset. Other
-catalog tools accept any object input and cost ``flat_price`` (1) credit.
+Every tool of the reference's catalog is validated and priced as the reference says
+(`tests/fakes/zencreator_tools.py`: fields, rules, price tables, output counts): unknown
+fields, wrong types, values outside ``one of``, asset ids that name no stored asset of the
+right media type, and combinations the reference forbids are refused with 422 before
+anything is charged. Prices that depend on media use the stored asset as the fake measured
+it: audio with mutagen (unmeasurable audio counts as ``audio_duration`` seconds, 5 by
+default; ``set_audio_duration(asset_id, seconds)`` overrides one asset), video with PyAV
+(width, height, duration, frame rate). The video behind an Instagram/TikTok URL is
+``link_duration`` seconds long (10 by default) unless ``set_link_duration(url, seconds)``
+says otherwise.
+
+A success makes as many outputs as the input asks for (``batch_size``,
+``number_of_images``, ``image_count``, facegen's variants); a partial one, one fewer (at
+least one). Default outputs are small PNGs, each a different colour (`default_png(index)`),
+and a real 1 s MP4 for video tools (`DEFAULT_MP4`). Every output is also stored as an asset:
+the result lists its ``asset_id`` and a later generation may take it as an input.
+
+Catalog: ``GET /tools`` and ``/tools/{name}`` (input schemas made from the same field
+specs), ``GET /loras?model=``, ``/templates`` and ``/photoshoot-categories`` (state
+``loras``, ``templates``, ``categories``: lists of dicts a test may change; see
+`tests/fakes/zencreator_catalog.py`), and ``GET /transactions`` (``limit``, ``offset``;
+newest first): a top-up for the starting balance and for each ``top_up(credits)``, a spend
+per accepted generation and a refund per failed one, each naming its ``generation_id``.
+Lists are served as ``{"items": [...]}``.
 
 Waiting, without sleeps: ``await zc.wait_for_generation(count)``, ``wait_for_upload(count)``
 and ``wait_until(predicate)`` re-check whenever the fake handles a request or changes
@@ -72,6 +92,7 @@ import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Literal, Self
 
@@ -81,6 +102,9 @@ from PIL import Image
 
 from bot.playground.server import serve
 from tests.fakes.canned import ApiError, CannedAnswer, FakeProviderServer, invalid, parse_target
+from tests.fakes.media import probe_video, video_file
+from tests.fakes.zencreator_catalog import LORAS, PHOTOSHOOT_CATEGORIES, TEMPLATES
+from tests.fakes.zencreator_tools import TOOLS, Context, accept
 
 JSON = dict[str, Any]
 MB = 1024 * 1024
@@ -89,11 +113,12 @@ API = "/api/public/v1"
 DEFAULT_API_KEY = "zc_live_fakekey_fakesecret"
 DEFAULT_BALANCE = 1000.0
 MAX_UPLOAD_BYTES = 50 * MB
-MAX_LIPSYNC_AUDIO_SECONDS = 35.0
-MAX_LIPSYNC_IMAGE_BYTES = 5 * MB
 IDEMPOTENCY_TTL = 24 * 60 * 60.0
 DEFAULT_RATE_LIMITS: Mapping[str, int] = {"read": 60, "generate": 10, "upload": 30}
 DEFAULT_RATE_WINDOW = 60.0
+DEFAULT_LINK_SECONDS = 10.0
+DEFAULT_TRANSACTIONS_LIMIT = 20
+MAX_TRANSACTIONS_LIMIT = 100
 
 MEDIA_TYPES = ("image", "video", "audio")
 # Content types accepted per media_type; anything else is 415.
@@ -120,28 +145,6 @@ CONTENT_TYPES: Mapping[str, frozenset[str]] = {
 Terminal = Literal["succeeded", "failed", "partial"]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "partial"})
 
-# Output kind of every catalog tool; only faceswap and lipsync are validated and priced.
-TOOL_OUTPUTS: Mapping[str, Literal["image", "video"]] = {
-    "upscaler": "image",
-    "faceswap": "image",
-    "by_prompt": "image",
-    "image_editor": "image",
-    "videogen": "video",
-    "photoshoot": "image",
-    "facegen": "image",
-    "carousel": "image",
-    "collaber": "image",
-    "by_ref": "image",
-    "video2video": "video",
-    "lipsync": "video",
-    "undress": "image",
-    "video_upscaler": "video",
-    "video_merger": "video",
-}
-FACESWAP_MODELS = ("SDXL", "GENERAL", "GENERAL_ADVANCED", "FULL_HEAD")
-FACESWAP_RESOLUTIONS = ("2K", "4K")
-LIPSYNC_MODELS = ("GENERAL_NSFW",)
-
 _DEFAULT_ERROR_CODES = {
     401: "invalid_api_key",
     402: "insufficient_credits",
@@ -155,15 +158,16 @@ _DEFAULT_ERROR_CODES = {
 
 
 @cache
-def default_png() -> bytes:
-    """The default output of image tools: a valid 8x8 PNG."""
+def default_png(index: int = 0) -> bytes:
+    """The `index`-th default output of image tools: a valid 8x8 PNG, teal for the first
+    and a different colour for each next one."""
     buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), "teal").save(buffer, format="PNG")
+    Image.new("RGB", (8, 8), (index * 53 % 256, 128, 128)).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
-DEFAULT_MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"fake zencreator video"
-"""The default output of video tools: an MP4 file-type box and a few bytes."""
+DEFAULT_MP4 = video_file()
+"""The default output of video tools: a real 1 s 128x72 H.264 MP4 at 24 fps."""
 
 
 # --- Records the tests read
@@ -179,7 +183,12 @@ class UploadRecord:
     content_type: str
     data: bytes
     duration: float | None = None
-    """Seconds of audio (measured, declared, or `audio_duration`); None for other media."""
+    """Seconds of audio (measured, declared, or `audio_duration`) or video (measured);
+    None for images and for video the fake could not read."""
+    width: int | None = None
+    """Of a video, measured; None for other media."""
+    height: int | None = None
+    fps: float | None = None
 
 
 @dataclass
@@ -192,7 +201,7 @@ class Plan:
     polls_until_done: int | None = 1
     """Polls answered `processing` before the terminal one; None: only `finish` ends it."""
     outputs: list[bytes] | None = None
-    """Bytes of each output; None: one default output (none when failed)."""
+    """Bytes of each output; None: the default outputs (none when failed)."""
     times: int | None = 1
     """How many generations it applies to; None: every one from now on."""
 
@@ -217,6 +226,8 @@ class GenerationRecord:
     charge: float
     plan: Plan
     created_at: float
+    expected_outputs: int
+    """How many outputs the input asks for."""
     status: str = "queued"
     error: str | None = None
     outputs: list[OutputRecord] = field(default_factory=list)
@@ -229,6 +240,29 @@ class GenerationRecord:
 
     def as_json(self) -> JSON:
         return {"id": self.id, "tool": self.tool, "status": self.status, "error": self.error}
+
+
+@dataclass
+class TransactionRecord:
+    """One line of the credit history; `amount` is signed as it changed the balance."""
+
+    id: str
+    type: Literal["topup", "spend", "refund"]
+    amount: float
+    balance: float
+    """The balance after it."""
+    generation_id: str | None
+    created_at: str
+
+    def as_json(self) -> JSON:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "amount": self.amount,
+            "balance_after": self.balance,
+            "generation_id": self.generation_id,
+            "created_at": self.created_at,
+        }
 
 
 @dataclass
@@ -313,7 +347,7 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         rate_window: float = DEFAULT_RATE_WINDOW,
         polls_until_done: int | None = 1,
         audio_duration: float = 5.0,
-        flat_price: float = 1.0,
+        link_duration: float = DEFAULT_LINK_SECONDS,
         max_upload_bytes: int = MAX_UPLOAD_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -321,12 +355,13 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         None turns rate limiting off. `clock` measures rate windows and idempotency TTLs."""
         super().__init__()
         self.api_key = api_key
-        self.balance = balance
+        self.balance = 0.0
         self.scopes = set(scopes)
         self.polls_until_done = polls_until_done
         """Default for generations no plan covers."""
         self.audio_duration = audio_duration
-        self.flat_price = flat_price
+        self.link_duration = link_duration
+        """Seconds of the video behind an Instagram/TikTok URL without its own duration."""
         self.max_upload_bytes = max_upload_bytes
         self.clock = clock
         self.base_url = ""  # http://127.0.0.1:PORT, set on start
@@ -335,13 +370,20 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         self.assets: dict[str, UploadRecord] = {}
         self.generations: dict[str, GenerationRecord] = {}
         self.starts: list[StartRecord] = []
+        self.transactions: list[TransactionRecord] = []
+        self.loras = [dict(lora) for lora in LORAS]
+        self.templates = [dict(template) for template in TEMPLATES]
+        self.categories = [dict(category) for category in PHOTOSHOOT_CATEGORIES]
 
         self._plans: list[Plan] = []
+        self._link_seconds: dict[str, float] = {}
         self._outputs: dict[str, OutputRecord] = {}
         self._idempotency: dict[str, tuple[float, str, str]] = {}  # key -> (at, body, gen id)
         self._windows: dict[str, _SlidingWindow] = {}
         self.set_rate_limits(rate_limits, rate_window)
         self._ids = itertools.count(1)
+        if balance:
+            self.top_up(balance)
 
     # --- Lifecycle
 
@@ -353,6 +395,12 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         app.router.add_get(f"{API}/generations/{{id}}", self._status)
         app.router.add_get(f"{API}/generations/{{id}}/result", self._result)
         app.router.add_get(f"{API}/balance", self._balance)
+        app.router.add_get(f"{API}/transactions", self._transactions)
+        app.router.add_get(f"{API}/tools", self._tools)
+        app.router.add_get(f"{API}/tools/{{name}}", self._tool)
+        app.router.add_get(f"{API}/loras", self._loras)
+        app.router.add_get(f"{API}/templates", self._templates)
+        app.router.add_get(f"{API}/photoshoot-categories", self._categories)
         app.router.add_get(f"{API}/downloads/{{id}}", self._download)
         app.router.add_get("/files/{id}", self._download)
         self._runner, self.base_url = await serve(app)
@@ -374,7 +422,7 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
 
         Plans are used in the order given; a generation takes the first that matches.
         """
-        if tool is not None and tool not in TOOL_OUTPUTS:
+        if tool is not None and tool not in TOOLS:
             raise ValueError(f"unknown tool {tool!r}")
         plan = Plan(tool, status, error, polls_until_done, outputs, times)
         self._plans.append(plan)
@@ -487,6 +535,16 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         """Declare how long an uploaded audio asset is (what lipsync is priced from)."""
         self.assets[asset_id].duration = seconds
 
+    def set_link_duration(self, url: str, seconds: float) -> None:
+        """Declare how long the video behind an Instagram/TikTok URL is (video2video)."""
+        self._link_seconds[url] = seconds
+
+    # --- Test-facing API: credits
+
+    def top_up(self, credits: float) -> TransactionRecord:
+        """Add credits as a purchase would, with its line in the credit history."""
+        return self._transact("topup", credits, None)
+
     # --- Test-facing API: waiting and reading
 
     async def wait_for_generation(self, count: int = 1, timeout: float = 5.0) -> GenerationRecord:
@@ -535,13 +593,29 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
     def _store_asset(
         self, media_type: str, filename: str | None, content_type: str, data: bytes
     ) -> UploadRecord:
-        duration = None
+        record = UploadRecord(self._new_id("asset"), media_type, filename, content_type, data)
         if media_type == "audio":
-            duration = _measure_audio(data) or self.audio_duration
-        record = UploadRecord(
-            self._new_id("asset"), media_type, filename, content_type, data, duration
-        )
+            record.duration = _measure_audio(data) or self.audio_duration
+        elif media_type == "video" and (video := probe_video(data)) is not None:
+            record.duration, record.fps = video.seconds, video.fps
+            record.width, record.height = video.width, video.height
         self.assets[record.asset_id] = record
+        return record
+
+    def _transact(
+        self, kind: Literal["topup", "spend", "refund"], amount: float, generation_id: str | None
+    ) -> TransactionRecord:
+        """Change the balance by `amount` and write the line of the credit history."""
+        self.balance = round(self.balance + amount, 2)
+        record = TransactionRecord(
+            f"txn_{len(self.transactions) + 1:04d}",  # own sequence: other ids stay as they were
+            kind,
+            amount,
+            self.balance,
+            generation_id,
+            datetime.now(UTC).isoformat(),
+        )
+        self.transactions.append(record)
         return record
 
     def _complete(
@@ -555,15 +629,17 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         if status == "failed":
             record.error = error or "generation failed"
             record.refunded = record.charge
-            self.balance += record.charge
+            self._transact("refund", record.charge, record.id)
             return
+        count = record.expected_outputs
         if status == "partial":
             record.error = error or "some outputs could not be generated"
+            count = max(count - 1, 1)
         else:
             record.error = error
-        kind = TOOL_OUTPUTS[record.tool]
+        kind = TOOLS[record.tool].output
         if outputs is None:
-            outputs = [default_png() if kind == "image" else DEFAULT_MP4]
+            outputs = [default_png(n) if kind == "image" else DEFAULT_MP4 for n in range(count)]
         for data in outputs:
             # Each output is also an asset, which later generations may take as an input.
             asset = self._store_asset(kind, None, _sniff_content_type(data, kind), data)
@@ -729,68 +805,43 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
                     self.generations[generation_id].as_json(),
                     headers={"Idempotent-Replayed": "true"},
                 )
-        if tool not in TOOL_OUTPUTS:
+        if not isinstance(tool, str) or tool not in TOOLS:
             raise invalid("tool", f"unknown tool {tool!r}")
         if not isinstance(tool_input, dict):
             raise invalid("input", "must be an object")
-        price = self._price(tool, tool_input)
+        accepted = accept(TOOLS[tool], tool_input, self._tool_context())
+        price = accepted.price
         if self.balance < price:
             raise ApiError(
                 402,
                 "insufficient_credits",
                 f"this generation costs {price:g} credits; the balance is {self.balance:g}",
             )
-        self.balance -= price
         record = GenerationRecord(
-            self._new_id("gen"), tool, tool_input, key, price, self._take_plan(tool), now
+            self._new_id("gen"),
+            tool,
+            tool_input,
+            key,
+            price,
+            self._take_plan(tool),
+            now,
+            accepted.outputs,
         )
         self.generations[record.id] = record
+        self._transact("spend", -price, record.id)
         if key is not None:
             self._idempotency[key] = (now, fingerprint, record.id)
         start.generation_id = record.id
         return web.json_response(record.as_json(), status=201)
 
-    def _price(self, tool: str, tool_input: JSON) -> float:
-        """Validate the input as the tool's schema would; return the credits to charge."""
-        if tool == "faceswap":
-            _only_fields(tool_input, ("ref_asset", "face_asset", "model", "resolution"))
-            self._asset(tool_input, "ref_asset", "image")
-            self._asset(tool_input, "face_asset", "image")
-            _one_of(tool_input, "model", FACESWAP_MODELS)
-            _one_of(tool_input, "resolution", FACESWAP_RESOLUTIONS)
-            return 1.0
-        if tool == "lipsync":
-            _only_fields(tool_input, ("image_asset", "audio_asset", "prompt", "model"))
-            image = self._asset(tool_input, "image_asset", "image")
-            if image.content_type not in ("image/jpeg", "image/png"):
-                raise invalid("image_asset", "must be a JPG or PNG image")
-            if len(image.data) > MAX_LIPSYNC_IMAGE_BYTES:
-                raise invalid("image_asset", "the image must be under 5 MB")
-            audio = self._asset(tool_input, "audio_asset", "audio")
-            seconds = audio.duration or self.audio_duration
-            if seconds > MAX_LIPSYNC_AUDIO_SECONDS:
-                raise invalid(
-                    "audio_asset",
-                    f"audio is {seconds:g} s long; at most {MAX_LIPSYNC_AUDIO_SECONDS:g} s",
-                )
-            if not isinstance(tool_input.get("prompt", ""), str):
-                raise invalid("prompt", "must be a string")
-            _one_of(tool_input, "model", LIPSYNC_MODELS)
-            return 3.0 * math.ceil(seconds)
-        return self.flat_price
-
-    def _asset(self, tool_input: JSON, name: str, media_type: str) -> UploadRecord:
-        value = tool_input.get(name)
-        if value is None:
-            raise invalid(name, "field required")
-        if not isinstance(value, str):
-            raise invalid(name, "must be an asset id string")
-        asset = self.assets.get(value)
-        if asset is None:
-            raise invalid(name, f"no asset {value!r}")
-        if asset.media_type != media_type:
-            raise invalid(name, f"must be an {media_type} asset, not {asset.media_type}")
-        return asset
+    def _tool_context(self) -> Context:
+        return Context(
+            assets=self.assets,
+            link_seconds=lambda url: self._link_seconds.get(url, self.link_duration),
+            loras=self.loras,
+            templates=self.templates,
+            categories=self.categories,
+        )
 
     def _generation(self, request: web.Request) -> GenerationRecord:
         generation_id = request.match_info["id"]
@@ -827,6 +878,34 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
     async def _balance(self, request: web.Request) -> web.Response:
         return web.json_response({"balance": self.balance})
 
+    async def _transactions(self, request: web.Request) -> web.Response:
+        limit = _query_int(request, "limit", DEFAULT_TRANSACTIONS_LIMIT, 1, MAX_TRANSACTIONS_LIMIT)
+        offset = _query_int(request, "offset", 0, 0, None)
+        newest_first = self.transactions[::-1][offset : offset + limit]
+        return web.json_response(
+            {"items": [t.as_json() for t in newest_first], "total": len(self.transactions)}
+        )
+
+    async def _tools(self, request: web.Request) -> web.Response:
+        return web.json_response({"items": [tool.as_json() for tool in TOOLS.values()]})
+
+    async def _tool(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in TOOLS:
+            raise ApiError(404, "not_found", f"no tool {name!r}")
+        return web.json_response(TOOLS[name].as_json())
+
+    async def _loras(self, request: web.Request) -> web.Response:
+        model = request.query.get("model")
+        loras = [lora for lora in self.loras if model is None or lora["model"] == model]
+        return web.json_response({"items": loras})
+
+    async def _templates(self, request: web.Request) -> web.Response:
+        return web.json_response({"items": self.templates})
+
+    async def _categories(self, request: web.Request) -> web.Response:
+        return web.json_response({"items": self.categories})
+
     async def _download(self, request: web.Request) -> web.Response:
         output = self._outputs.get(request.match_info["id"])
         if output is None:
@@ -842,12 +921,17 @@ def _bucket_of(method: str, path: str) -> str:
     return "read"
 
 
-def _only_fields(tool_input: JSON, allowed: Collection[str]) -> None:
-    for name in tool_input:
-        if name not in allowed:
-            raise invalid(name, "unknown field")
-
-
-def _one_of(tool_input: JSON, name: str, allowed: Collection[str]) -> None:
-    if name in tool_input and tool_input[name] not in allowed:
-        raise invalid(name, f"must be one of {' | '.join(allowed)}")
+def _query_int(
+    request: web.Request, name: str, default: int, minimum: int, maximum: int | None
+) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as err:
+        raise invalid(name, "must be an integer") from err
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"at least {minimum}" if maximum is None else f"{minimum} to {maximum}"
+        raise invalid(name, f"must be {bound}")
+    return value
