@@ -49,6 +49,15 @@ class SingleFlightUploads:
             flight.add_done_callback(lambda done: self._landed(key, done))
         return await asyncio.shield(flight)
 
+    async def asset_ids(self, files: list[FileInput]) -> dict[str, str]:
+        """The asset id of each of a job's files, by field, all asked for at once.
+
+        Together, a job's uploads take their places in the budget's line side by side; one
+        after the other, each next file would wait behind every other job's first one.
+        """
+        asset_ids = await asyncio.gather(*(self.asset_id(file) for file in files))
+        return {file.field: asset_id for file, asset_id in zip(files, asset_ids, strict=True)}
+
     async def aclose(self) -> None:
         """Stop the uploads under way (at shutdown); their jobs upload again when resumed."""
         flights = list(self._flights.values())

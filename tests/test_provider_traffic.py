@@ -72,7 +72,7 @@ async def test_fifty_concurrent_jobs_get_no_429(db: Database) -> None:
                         filename="target.jpg",
                     ),
                 ]
-                assets = {file.field: await uploads.asset_id(file) for file in files}
+                assets = await uploads.asset_ids(files)
                 async with starts.turn(job_id, user_id=n % 7):
                     generation = await zc.start("faceswap", assets, job_id)
                 submitted = time.time()

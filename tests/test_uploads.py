@@ -29,11 +29,18 @@ class Telegram:
     def __init__(self) -> None:
         self.fetched: list[str] = []
         self.open = asyncio.Event()
+        self._asked = asyncio.Event()
 
     async def fetch(self, file_id: str) -> bytes:
         self.fetched.append(file_id)
+        self._asked.set()
         await self.open.wait()
         return PHOTOS[file_id.replace("file-", "AQAD")]
+
+    async def wait_for_fetches(self, count: int) -> None:
+        while len(self.fetched) < count:
+            self._asked.clear()
+            await asyncio.wait_for(self._asked.wait(), timeout=5)
 
 
 def photo(unique_id: str, field: str = "face_asset") -> FileInput:
@@ -127,6 +134,21 @@ async def test_an_asker_that_leaves_does_not_stop_the_upload_for_the_others(
     telegram.open.set()
     assert await second == fake.uploads[0].asset_id
     assert first.cancelled() and len(fake.uploads) == 1
+
+
+async def test_a_job_s_files_are_asked_for_together(
+    fake: FakeZenCreator, telegram: Telegram, uploads: SingleFlightUploads
+) -> None:
+    files = [photo("AQADface"), photo("AQADtarget", "ref_asset")]
+    job = asyncio.create_task(uploads.asset_ids(files))
+    await telegram.wait_for_fetches(2)  # both began before either was done
+    telegram.open.set()
+    asset_ids = await job
+    uploaded = {upload.data: upload.asset_id for upload in fake.uploads}
+    assert asset_ids == {
+        "face_asset": uploaded[PHOTOS["AQADface"]],
+        "ref_asset": uploaded[PHOTOS["AQADtarget"]],
+    }
 
 
 async def test_an_input_that_is_already_an_asset_is_used_as_it_is(
