@@ -4,9 +4,9 @@ Starting a generation spends the key's scarcest bucket (ZenCreator: 10 a minute)
 is spent, jobs wait here, and they start in turns by user: the next turn goes to the
 waiting user whose last turn is longest ago (one who never had one first), so one user's
 ten jobs do not hold up everyone else, and each user's own jobs start in the order they
-came. At most
-`concurrency` jobs at a time are past the queue (waiting for a slot of the budget or being
-started), so the order is decided here and not by whoever reached the budget first.
+came. At most `concurrency` jobs at a time are past the queue (waiting for a slot of the
+budget or being started), so the order is decided here and not by whoever reached the
+budget first.
 
 A waiting job knows its place in line and about how long until it starts
 (`StartQueue.place`), and its `on_place` callback hears when that place changes: at once
@@ -179,7 +179,7 @@ class StartQueue:
     def _order(self) -> list[_Waiter]:
         """The waiting jobs in the order they will start: round after round, each user with
         jobs left gets one, longest-unserved user first."""
-        lines = [user.line for user in self._next_users()]
+        lines = [list(user.line) for user in self._next_users()]
         order: list[_Waiter] = []
         for round_ in range(max((len(line) for line in lines), default=0)):
             order += [line[round_] for line in lines if len(line) > round_]
