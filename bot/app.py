@@ -69,7 +69,11 @@ def build_provider(settings: Settings) -> GenerationProvider:
     return ZenCreatorClient(
         settings.zencreator_api_key.get_secret_value(),
         settings.zencreator_api_url,
-        budget=RateBudget(),
+        budget=RateBudget(
+            settings.zencreator_rate_limits.by_bucket(),
+            settings.zencreator_rate_window,
+            name="zencreator",
+        ),
     )
 
 
@@ -82,12 +86,23 @@ def build_actor_providers(settings: Settings) -> ActorProviders:
                 settings.scenario_api_key.get_secret_value(),
                 settings.scenario_api_secret.get_secret_value(),
                 settings.scenario_api_url,
+                budget=RateBudget(
+                    settings.scenario_rate_limits.by_bucket(),
+                    settings.scenario_rate_window,
+                    name="scenario",
+                ),
             )
         )
     if settings.framehood_configured:
         providers.append(
             FramehoodClient(
-                settings.framehood_api_key.get_secret_value(), settings.framehood_api_url
+                settings.framehood_api_key.get_secret_value(),
+                settings.framehood_api_url,
+                budget=RateBudget(
+                    settings.framehood_rate_limits.by_bucket(),
+                    settings.framehood_rate_window,
+                    name="framehood",
+                ),
             )
         )
     if not providers:

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from providers.ratelimit import Bucket, parse_limits
+
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 MAX_SUBSCRIPTION_STARS = 10_000
 """Telegram's ceiling on the price of a Stars subscription."""
@@ -25,6 +27,18 @@ class CreditPack(BaseModel, frozen=True):
     stars: int
 
 
+class RateLimits(BaseModel, frozen=True):
+    """One API key's requests per rate window, by bucket; written `read=60,generate=10`
+    (a bucket left out keeps its default)."""
+
+    read: int = Field(default=60, ge=1)
+    generate: int = Field(default=10, ge=1)
+    upload: int = Field(default=30, ge=1)
+
+    def by_bucket(self) -> dict[Bucket, int]:
+        return {"read": self.read, "generate": self.generate, "upload": self.upload}
+
+
 class Settings(BaseSettings):
     """Every variable of the operator table in DESIGN.md."""
 
@@ -39,11 +53,18 @@ class Settings(BaseSettings):
     zencreator_api_key: SecretStr = SecretStr("")
     zencreator_api_url: str = "https://api.zencreator.pro"
     zencreator_poll_interval: float = Field(default=5.0, gt=0)
+    zencreator_rate_limits: Annotated[RateLimits, NoDecode] = RateLimits()
+    zencreator_rate_window: float = Field(default=60.0, gt=0)
     scenario_api_key: SecretStr = SecretStr("")
     scenario_api_secret: SecretStr = SecretStr("")
     scenario_api_url: str = "https://api.cloud.scenario.com/v1"
     framehood_api_key: SecretStr = SecretStr("")
     framehood_api_url: str = ""
+    # Neither Scenario nor Framehood publishes its limits: these are modest guesses.
+    scenario_rate_limits: Annotated[RateLimits, NoDecode] = RateLimits()
+    scenario_rate_window: float = Field(default=60.0, gt=0)
+    framehood_rate_limits: Annotated[RateLimits, NoDecode] = RateLimits()
+    framehood_rate_window: float = Field(default=60.0, gt=0)
     likeness_training_price: int = Field(default=150, ge=0)
     voice_clone_price: int = Field(default=20, ge=0)
     actor_picture_price: int = Field(default=5, ge=0)
@@ -96,6 +117,13 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_format(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator(
+        "zencreator_rate_limits", "scenario_rate_limits", "framehood_rate_limits", mode="before"
+    )
+    @classmethod
+    def _parse_rate_limits(cls, value: object) -> object:
+        return RateLimits(**parse_limits(value)) if isinstance(value, str) else value
 
     @field_validator(
         "telegram_api_url", "zencreator_api_url", "scenario_api_url", "framehood_api_url"

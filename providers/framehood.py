@@ -23,8 +23,8 @@ Requests go through `providers.http.ApiTransport`, retried as far as is safe:
 * the availability probe is never retried: it is answered False and asked again soon;
 * no other 4xx is retried: the same request would be refused again.
 
-Each attempt first takes a slot of the shared `RateBudget` (read for GETs, generate for
-job creation).
+Each attempt takes a slot of the shared `RateBudget` (read for GETs, generate for job
+creation); among waiting reads, a finished job's result and downloads go before polls.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ from providers.models import (
     TrainingState,
     WireModel,
 )
-from providers.ratelimit import RateBudget
+from providers.ratelimit import Priority, RateBudget
 
 if TYPE_CHECKING:
     from providers.base import ActorProvider
@@ -396,7 +396,7 @@ class FramehoodClient:
 
     async def training(self, training_id: str) -> Training:
         """Where a LoRA training or a voice clone stands; `training_id` is its job id."""
-        job, response = await self._job(training_id)
+        job, response = await self._job(training_id, Priority.POLL)
         return _training_of(job, response, _model_ref, "voice_id or LoRA file URL")
 
     async def picture(
@@ -417,11 +417,11 @@ class FramehoodClient:
         return _generation_of(job)
 
     async def status(self, generation_id: str) -> Generation:
-        job, _ = await self._job(generation_id)
+        job, _ = await self._job(generation_id, Priority.POLL)
         return _generation_of(job)
 
     async def result(self, generation_id: str) -> GenerationResult:
-        job, _ = await self._job(generation_id)
+        job, _ = await self._job(generation_id, Priority.FETCH)
         generation = _generation_of(job)
         outputs: list[Output] = []
         if job.status is JobStatus.SUCCEEDED:
@@ -472,9 +472,13 @@ class FramehoodClient:
         self._remember(True, self._availability_ttl)
         return job, response
 
-    async def _job(self, job_id: str) -> tuple[Job, httpx.Response]:
+    async def _job(self, job_id: str, priority: Priority) -> tuple[Job, httpx.Response]:
         request = self._transport.request(
-            "GET", self._transport.url("jobs", job_id), bucket="read", retry_on=_worth_repeating
+            "GET",
+            self._transport.url("jobs", job_id),
+            bucket="read",
+            priority=priority,
+            retry_on=_worth_repeating,
         )
         response = await self._unless_disabled(request, creating=False)
         return parse(Job, response), response

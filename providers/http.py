@@ -3,9 +3,10 @@
 `ApiTransport.request` is the one place a provider request is sent. It retries what the
 caller says is safe to repeat (`repeatable` for GETs and idempotent writes, `refused_unprocessed`
 for writes that must not run twice): after `Retry-After` (capped) for a 429, otherwise with
-exponential backoff and jitter. Each attempt first takes a slot of the shared `RateBudget`.
-Error responses become `providers.errors` exceptions; transport failures become
-`APIConnectionError`.
+exponential backoff and jitter. A request takes a place in line in the shared `RateBudget`
+(with its priority: results and downloads before status polls) and each attempt a slot,
+settled with the answer, so a refused attempt gives its slot back. Error responses become
+`providers.errors` exceptions; transport failures become `APIConnectionError`.
 
 Credentials go only to the API's own origin and never appear in a repr, a log line or an
 exception message.
@@ -36,7 +37,7 @@ from providers.errors import (
     make_status_error,
 )
 from providers.models import MediaKind
-from providers.ratelimit import Bucket, RateBudget
+from providers.ratelimit import Bucket, Priority, RateBudget, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +113,12 @@ class ApiTransport:
         """True when `url` is on the API's origin, where the credentials may go."""
         return _origin(url) == _origin(self.base)
 
-    async def get(self, url: httpx.URL, **kwargs: Any) -> httpx.Response:
-        return await self.request("GET", url, bucket="read", retry_on=repeatable, **kwargs)
+    async def get(
+        self, url: httpx.URL, *, priority: Priority = Priority.NORMAL, **kwargs: Any
+    ) -> httpx.Response:
+        return await self.request(
+            "GET", url, bucket="read", priority=priority, retry_on=repeatable, **kwargs
+        )
 
     async def download(self, url: str) -> bytes:
         """Fetch a produced file; the credentials go along only to the API's own origin."""
@@ -127,6 +132,7 @@ class ApiTransport:
             "GET",
             target,
             bucket="read" if own else None,
+            priority=Priority.FETCH,
             retry_on=repeatable,
             authorized=own,
             # httpx drops the Authorization header on a redirect to another origin.
@@ -141,11 +147,16 @@ class ApiTransport:
         *,
         bucket: Bucket | None,
         retry_on: Callable[[BaseException], bool],
+        priority: Priority = Priority.NORMAL,
         authorized: bool = True,
         headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Send one request, retrying what `retry_on` allows; raise ProviderError on failure."""
+        """Send one request, retrying what `retry_on` allows; raise ProviderError on failure.
+
+        `bucket` names the budget it spends (None: none, e.g. a download from a CDN), and
+        `priority` its place among the requests waiting for that bucket.
+        """
         headers = {"Accept": "application/json", **(headers or {})}
         if authorized:
             headers["Authorization"] = self._authorization.get_secret_value()
@@ -160,16 +171,35 @@ class ApiTransport:
             before_sleep=lambda state: _log_retry(where, state, self._max_retries),
             reraise=True,
         )
+        ticket = None
+        if bucket is not None and self._budget is not None:
+            ticket = self._budget.ticket(bucket, priority)
         async for attempt in retrying:
             with attempt:
-                if bucket is not None and self._budget is not None:
-                    await self._budget.acquire(bucket)
-                with _translate_transport_errors(where):
-                    response = await self._http.request(method, url, headers=headers, **kwargs)
+                response = await self._send(ticket, where, method, url, headers, kwargs)
                 if response.is_error:
                     raise make_status_error(response)
                 return response
         raise AssertionError("unreachable: tenacity reraises the last error")
+
+    async def _send(
+        self,
+        ticket: Ticket | None,
+        where: str,
+        method: str,
+        url: httpx.URL,
+        headers: dict[str, str],
+        kwargs: dict[str, Any],
+    ) -> httpx.Response:
+        """One attempt, in a slot of the budget when there is one."""
+        if ticket is None:
+            with _translate_transport_errors(where):
+                return await self._http.request(method, url, headers=headers, **kwargs)
+        async with ticket.slot() as slot:
+            with _translate_transport_errors(where):
+                response = await self._http.request(method, url, headers=headers, **kwargs)
+            slot.answered(response.status_code, response.headers)
+            return response
 
     async def aclose(self) -> None:
         """Close the HTTP client, unless it was handed in (then its owner closes it)."""

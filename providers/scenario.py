@@ -19,6 +19,10 @@ retried as far as is safe:
   goes to the caller instead of doing it twice;
 * no other 4xx is retried: the same request would be refused again.
 
+Each attempt takes a slot of the shared `RateBudget` (read for GETs, generate for creates,
+updates and deletes, upload for training images); among waiting reads, a finished job's
+result and downloads go before status polls.
+
 Scenario documents no `Idempotency-Key` (nor any other way to make a create safe to
 repeat), so the `idempotency_key` arguments of the protocol are not sent anywhere. What
 that costs: a process that crashes between creating a model (or starting a job) and
@@ -72,7 +76,7 @@ from providers.models import (
     TrainingState,
     WireModel,
 )
-from providers.ratelimit import RateBudget
+from providers.ratelimit import Priority, RateBudget
 
 if TYPE_CHECKING:
     from providers.base import ActorProvider
@@ -337,7 +341,8 @@ class ScenarioClient:
 
     async def training(self, training_id: str) -> Training:
         """`GET /models/{modelId}`: where the model's training stands."""
-        response = await self._transport.get(self._transport.url("models", training_id))
+        url = self._transport.url("models", training_id)
+        response = await self._transport.get(url, priority=Priority.POLL)
         return _training_of(parse(ModelEnvelope, response).model)
 
     async def delete_model(self, model_ref: str) -> None:
@@ -372,16 +377,17 @@ class ScenarioClient:
         return _generation_of(parse(JobEnvelope, response).job)
 
     async def status(self, generation_id: str) -> Generation:
-        return _generation_of(await self._job(generation_id))
+        return _generation_of(await self._job(generation_id, Priority.POLL))
 
     async def result(self, generation_id: str) -> GenerationResult:
         """The job's status and, once it succeeded, the URL of each image it made."""
-        job = await self._job(generation_id)
+        job = await self._job(generation_id, Priority.FETCH)
         generation = _generation_of(job)
         outputs: list[Output] = []
         if generation.status is GenerationStatus.SUCCEEDED:
             for asset_id in job.metadata.asset_ids:
-                response = await self._transport.get(self._transport.url(ASSETS, asset_id))
+                url = self._transport.url(ASSETS, asset_id)
+                response = await self._transport.get(url, priority=Priority.FETCH)
                 outputs.append(Output(url=parse(AssetEnvelope, response).asset.url))
         return GenerationResult(
             id=generation.id, status=generation.status, error=generation.error, outputs=outputs
@@ -453,8 +459,8 @@ class ScenarioClient:
         except ProviderError as err:
             log.warning("could not delete the unused Scenario model %s: %r", model_id, err)
 
-    async def _job(self, job_id: str) -> ScenarioJob:
-        response = await self._transport.get(self._transport.url(JOBS, job_id))
+    async def _job(self, job_id: str, priority: Priority) -> ScenarioJob:
+        response = await self._transport.get(self._transport.url(JOBS, job_id), priority=priority)
         return parse(JobEnvelope, response).job
 
 

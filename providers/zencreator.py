@@ -15,8 +15,9 @@ Requests go through `providers.http.ApiTransport`, retried as far as is safe:
   deduplicate it, so the error goes to the caller instead of uploading twice;
 * no other 4xx is retried: the same request would be refused again.
 
-Each attempt first takes a slot of the shared `RateBudget` (read for GETs, generate for
-`POST /generations`, upload for `POST /assets`).
+Each attempt takes a slot of the shared `RateBudget` (read for GETs, generate for
+`POST /generations`, upload for `POST /assets`); among waiting reads, a finished
+generation's result and its downloads go before status polls.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from providers.models import (
     Transaction,
     net_charge,
 )
-from providers.ratelimit import RateBudget
+from providers.ratelimit import Priority, RateBudget
 
 if TYPE_CHECKING:
     from providers.base import GenerationProvider
@@ -144,12 +145,12 @@ class ZenCreatorClient:
         return parse(Generation, response)
 
     async def status(self, generation_id: str) -> Generation:
-        response = await self._transport.get(self._transport.url("generations", generation_id))
-        return parse(Generation, response)
+        url = self._transport.url("generations", generation_id)
+        return parse(Generation, await self._transport.get(url, priority=Priority.POLL))
 
     async def result(self, generation_id: str) -> GenerationResult:
         url = self._transport.url("generations", generation_id, "result")
-        return parse(GenerationResult, await self._transport.get(url))
+        return parse(GenerationResult, await self._transport.get(url, priority=Priority.FETCH))
 
     async def download(self, url: str) -> bytes:
         """Fetch one output; the API key goes along only to the API's own origin."""

@@ -23,9 +23,9 @@ def wav(seconds: float) -> bytes:
     return buffer.getvalue()
 
 
-async def accept_terms(user: EmulatedUser) -> None:
+async def accept_terms(user: EmulatedUser, timeout: float = 5.0) -> None:
     """Tap "I agree" under the consent shown before a first face swap or lipsync."""
-    terms = await user.wait_for_text("please agree to these terms")
+    terms = await user.wait_for_text("please agree to these terms", timeout)
     await user.press(terms, texts.TERMS_AGREE_BUTTON)
 
 
@@ -37,16 +37,16 @@ async def next_media(user: EmulatedUser, method: str) -> SentMessage:
     raise AssertionError(f"no {method} among the bot's messages")
 
 
-async def start_faceswap(user: EmulatedUser) -> SentMessage:
+async def start_faceswap(user: EmulatedUser, timeout: float = 5.0) -> SentMessage:
     """Send /faceswap as a first-time user; returns the flow's first question."""
     await user.send_text("/faceswap")
-    await accept_terms(user)
-    return await user.wait_for_text("Step 1 of 2")
+    await accept_terms(user, timeout)
+    return await user.wait_for_text("Step 1 of 2", timeout)
 
 
-async def send_both_photos(user: EmulatedUser) -> SentMessage:
+async def send_both_photos(user: EmulatedUser, timeout: float = 5.0) -> SentMessage:
     await user.send_photo(FACE)
-    target_question = await user.wait_for_text("Step 2 of 2")
+    target_question = await user.wait_for_text("Step 2 of 2", timeout)
     await user.send_photo(TARGET)
     return target_question
 

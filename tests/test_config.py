@@ -31,9 +31,35 @@ def test_defaults_follow_the_operator_table(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.credit_multiplier == 1
     assert settings.zencreator_api_url == "https://api.zencreator.pro"
     assert settings.zencreator_poll_interval == 5
+    assert settings.zencreator_rate_limits.by_bucket() == {
+        "read": 60,
+        "generate": 10,
+        "upload": 30,
+    }
+    assert settings.zencreator_rate_window == 60
     assert settings.scenario_api_url == "https://api.cloud.scenario.com/v1"
     assert settings.log_level == "INFO"
     assert settings.uses_mock_provider
+
+
+def test_rate_limits_default_to_the_documented_ones_and_merge_what_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("ZENCREATOR_RATE_LIMITS", "read=600, generate=100")
+    monkeypatch.setenv("ZENCREATOR_RATE_WINDOW", "6")
+    monkeypatch.setenv("FRAMEHOOD_RATE_LIMITS", "generate=2")
+    settings = load_settings()
+    assert settings.zencreator_rate_limits.by_bucket() == {
+        "read": 600,
+        "generate": 100,
+        "upload": 30,
+    }
+    assert settings.zencreator_rate_window == 6
+    documented = {"read": 60, "generate": 10, "upload": 30}
+    assert settings.scenario_rate_limits.by_bucket() == documented
+    assert settings.framehood_rate_limits.by_bucket() == documented | {"generate": 2}
+    assert settings.scenario_rate_window == settings.framehood_rate_window == 60
 
 
 def test_env_file_is_read(tmp_path: Path) -> None:
@@ -62,6 +88,15 @@ def test_secrets_do_not_show_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN does not look like"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "ADMIN_IDS": "1,bob"}, "ADMIN_IDS must be comma-sep"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "CREDIT_MULTIPLIER": "0"}, "CREDIT_MULTIPLIER"),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "ZENCREATOR_RATE_LIMITS": "reads=60"},
+            "ZENCREATOR_RATE_LIMITS must be comma-separated bucket=count pairs",
+        ),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "SCENARIO_RATE_LIMITS": "upload=0"},
+            "SCENARIO_RATE_LIMITS must be",
+        ),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "FRAMEHOOD_RATE_WINDOW": "0"}, "FRAMEHOOD_RATE_WINDOW"),
     ],
 )
 def test_invalid_settings_are_one_line(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import json
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -754,3 +755,22 @@ async def test_application_long_polls_the_fake(tg: BotApiEmulator) -> None:
         await application.stop()
     assert reply.text == "Hello ref_abc"
     assert tg.pending_updates == 0  # the Updater confirmed what it fetched
+
+
+# --- For the benchmark
+
+
+async def test_latency_delays_every_call_and_sends_are_timed_and_heard() -> None:
+    heard: list[tuple[int, str | None]] = []
+    async with BotApiEmulator(latency=0.05) as slow:
+        slow.user(1)
+        slow.listen(lambda message: heard.append((message.chat_id, message.text)))
+        async with make_bot(slow) as bot:
+            started = time.monotonic()
+            await bot.send_message(1, "one")
+            await bot.send_message(1, "two")
+            took = time.monotonic() - started
+    first, second = slow.messages(1)
+    assert took >= 2 * 0.05  # a lower bound: it holds however loaded the machine is
+    assert started <= first.sent_at <= second.sent_at
+    assert heard == [(1, "one"), (1, "two")]

@@ -1,8 +1,8 @@
-"""ZenCreatorClient against the fake ZenCreator server over real HTTP, and its RateBudget.
+"""ZenCreatorClient against the fake ZenCreator server over real HTTP.
 
 Retry delays go to an injected sleep that only records them: no test here waits for a
-backoff. The RateBudget tests that need a window to pass use windows of a tenth of a
-second and assert bounds that hold however the machine is loaded.
+backoff. The client with a RateBudget uses windows of a tenth of a second and asserts
+bounds that hold however the machine is loaded (the budget's own tests: test_ratelimit.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import io
 import socket
-import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -605,48 +604,6 @@ async def test_a_budget_makes_a_burst_wait_instead_of_collecting_429s(
     assert waits and all(0 < wait <= 0.31 for wait in waits)
 
 
-async def test_budget_waits_for_the_oldest_request_to_leave_the_window() -> None:
-    class Stop(Exception):
-        pass
-
-    delays: list[float] = []
-
-    async def record_and_stop(delay: float) -> None:
-        delays.append(delay)
-        raise Stop
-
-    budget = RateBudget({"upload": 1}, window=60, sleep=record_and_stop)
-    await budget.acquire("upload")
-    await budget.acquire("read")  # buckets are independent
-    assert delays == []
-    with pytest.raises(Stop):
-        await budget.acquire("upload")
-    assert len(delays) == 1 and 59 <= delays[0] <= 60.01
-
-
-async def test_budget_spreads_a_burst_over_windows() -> None:
-    delays: list[float] = []
-
-    async def recorded_sleep(delay: float) -> None:
-        delays.append(delay)
-        await asyncio.sleep(delay)
-
-    budget = RateBudget({"read": 2}, window=0.1, sleep=recorded_sleep)
-    started = time.time()
-    await asyncio.gather(*(budget.acquire("read") for _ in range(5)))
-    # Slots at 0, 0, 0.1, 0.1, 0.2: the fifth cannot come before two full windows.
-    assert time.time() - started >= 0.2
-    assert delays and all(0 < delay <= 0.11 for delay in delays)
-
-
-def test_budget_defaults_are_the_documented_limits() -> None:
-    budget = RateBudget()
-    assert dict(budget.limits) == {"read": 60, "generate": 10, "upload": 30}
-    assert budget.window == 60
-    with pytest.raises(ValueError):
-        RateBudget({"read": 0})
-
-
 def test_errors_are_provider_errors() -> None:
     assert issubclass(RateLimitError, ProviderError)
 
@@ -735,18 +692,21 @@ async def test_catalog_errors_and_retries(
 
 
 async def test_catalog_reads_take_the_read_budget(fake: FakeZenCreator) -> None:
-    class Stop(Exception):
-        pass
+    waiting = asyncio.Event()
 
-    async def stop(delay: float) -> None:
-        raise Stop
+    async def hold(delay: float) -> None:
+        waiting.set()
+        await asyncio.Event().wait()  # the third read waits for a slot: never grant it
 
-    budget = RateBudget({"read": 2, "generate": 10, "upload": 10}, window=60, sleep=stop)
+    budget = RateBudget({"read": 2, "generate": 10, "upload": 10}, window=60, sleep=hold)
     async with ZenCreatorClient(KEY, fake.base_url, budget=budget) as zc:
         await zc.loras()
         await zc.transactions()
-        with pytest.raises(Stop):
-            await zc.templates()
+        third = asyncio.create_task(zc.templates())
+        await asyncio.wait_for(waiting.wait(), timeout=5)
+        third.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await third
     assert [r.bucket for r in fake.requests] == ["read", "read"]
 
 

@@ -18,11 +18,13 @@ the same status codes and, where known, the same wording ("Bad Request: message 
 50 MB). A few wordings that could not be confirmed are marked "(unverified wording)".
 
 Everything runs on the test's event loop; no request handler awaits anything but the request
-body, a long poll, or a URL download, so state changes are atomic between awaits.
+body, a long poll, a URL download, or the `latency` it was given before it starts, so state
+changes are atomic between awaits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import inspect
 import io
@@ -227,6 +229,7 @@ class SentMessage:
     params: dict[str, Any] = field(default_factory=dict)  # the send's params, uploads as Upload
     deleted: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the Message Telegram has
+    sent_at: float = field(default_factory=time.monotonic, repr=False)  # time.monotonic()
 
     def buttons(self) -> list[tuple[str, str]]:
         """(text, callback_data or url) of every inline button, row by row."""
@@ -1079,8 +1082,17 @@ _Handler = Callable[[_Call], Any]  # an async method returning the result
 class BotApiEmulator:
     """The Bot API at http://127.0.0.1:PORT; use as ``async with BotApiEmulator() as tg``."""
 
-    def __init__(self, *, token: str = DEFAULT_TOKEN, username: str = "castbot_test_bot") -> None:
+    def __init__(
+        self,
+        *,
+        token: str = DEFAULT_TOKEN,
+        username: str = "castbot_test_bot",
+        latency: float = 0.0,
+    ) -> None:
+        """`latency`: seconds every Bot API call takes before it is handled, as a round trip
+        to Telegram's servers would (the benchmark uses 0.05)."""
         self.token = token
+        self.latency = latency
         self.root_url = ""  # set on start
         self.bot_user: JSON = {
             "id": int(token.split(":")[0]),
@@ -1124,6 +1136,7 @@ class BotApiEmulator:
         self._failures: dict[str, list[TelegramApiError]] = {}
 
         self._changes = Changes()  # tests wait on these, never sleep
+        self._listeners: list[Callable[[SentMessage], None]] = []
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -1269,6 +1282,11 @@ class BotApiEmulator:
     def pending_updates(self) -> int:
         """Updates not yet confirmed by a getUpdates offset."""
         return len(self._updates)
+
+    def listen(self, listener: Callable[[SentMessage], None]) -> None:
+        """Call `listener` with every message the bot sends from now on, as it is sent
+        (for bookkeeping over thousands of chats, where waiting on each would not scale)."""
+        self._listeners.append(listener)
 
     def rate_limit(self, count: int, *, retry_after: int = 1) -> None:
         """Answer the next `count` sends (send* but sendChatAction) with 429 retry_after."""
@@ -1460,6 +1478,8 @@ class BotApiEmulator:
     # --- HTTP layer
 
     async def _on_method(self, request: web.Request) -> web.Response:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         token, name = request.match_info["token"], request.match_info["method"]
         if token != self.token:
             # A token of the right shape is "Unauthorized"; anything else is not a bot URL.
@@ -1691,6 +1711,8 @@ class BotApiEmulator:
         )
         chat.sent.append(sent)
         chat.by_id[message_id] = sent
+        for listener in self._listeners:
+            listener(sent)
         return raw
 
     async def _send_message(self, call: _Call) -> JSON:

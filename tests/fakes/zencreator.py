@@ -38,6 +38,14 @@ How generations end: a generation is ``queued`` when started; each ``GET
     zc.plan("faceswap", polls_until_done=None, times=None)      # never ends by itself ...
     zc.finish(generation_id, status="succeeded")                # ... until the test says so
 
+Timing, for the benchmark and the budget's tests: ``set_durations({"faceswap": 2.0})`` makes
+generations of a tool end by themselves that many seconds (of ``clock``) after they started,
+however often they are polled (the outcome is still the plan's); every generation records
+``finished_at``, the ``clock`` time it ended. ``add_generation(tool)`` adds a running
+generation without a request, as a restart finds them. ``delay_next(target, seconds)``
+makes the next matching request reach the fake that much later, as over a slow connection:
+it counts against the rate limit only then.
+
 Failures: ``fail_next("POST /generations", 500)`` answers the next matching request with
 an error envelope (``retry_after=`` adds the header; ``process=True`` handles the request
 first, as a server that crashes after doing the work; ``body=`` sends a raw body instead),
@@ -83,6 +91,7 @@ changes are atomic between awaits.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import json as jsonlib
@@ -101,7 +110,14 @@ from aiohttp import BodyPartReader, web
 from PIL import Image
 
 from bot.playground.server import serve
-from tests.fakes.canned import ApiError, CannedAnswer, FakeProviderServer, invalid, parse_target
+from tests.fakes.canned import (
+    ApiError,
+    CannedAnswer,
+    FakeProviderServer,
+    invalid,
+    parse_target,
+    target_matches,
+)
 from tests.fakes.media import probe_video, video_file
 from tests.fakes.zencreator_catalog import LORAS, PHOTOSHOOT_CATEGORIES, TEMPLATES
 from tests.fakes.zencreator_tools import TOOLS, Context, accept
@@ -233,6 +249,10 @@ class GenerationRecord:
     outputs: list[OutputRecord] = field(default_factory=list)
     polls: int = 0
     refunded: float = 0.0
+    seconds: float | None = None
+    """Ends by itself this long after `created_at` (see `set_durations`); None: by polls."""
+    finished_at: float | None = None
+    """The fake's `clock` time it ended; None while it runs."""
 
     @property
     def is_terminal(self) -> bool:
@@ -286,6 +306,16 @@ class RequestRecord:
     bucket: str | None = None
     status: int = 0
     """The status answered; 0 while the request is being handled."""
+
+
+@dataclass
+class _Delay:
+    """Requests matching (method, pattern) that `delay_next` holds back."""
+
+    method: str | None
+    pattern: str
+    seconds: float
+    remaining: int
 
 
 class _SlidingWindow:
@@ -377,6 +407,8 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
 
         self._plans: list[Plan] = []
         self._link_seconds: dict[str, float] = {}
+        self._durations: dict[str, float] = {}
+        self._delays: list[_Delay] = []
         self._outputs: dict[str, OutputRecord] = {}
         self._idempotency: dict[str, tuple[float, str, str]] = {}  # key -> (at, body, gen id)
         self._windows: dict[str, _SlidingWindow] = {}
@@ -444,7 +476,40 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         self._changes.notify()
         return record
 
+    def set_durations(self, seconds: Mapping[str, float]) -> None:
+        """Generations of these tools started from now on end `seconds[tool]` after they
+        started (by `clock`), whether or not anyone polls them."""
+        unknown = set(seconds) - set(TOOLS)
+        if unknown:
+            raise ValueError(f"unknown tools {sorted(unknown)}")
+        self._durations.update(seconds)
+
+    def add_generation(self, tool: str, tool_input: JSON | None = None) -> str:
+        """A generation running since now, added without a request or a charge (the state a
+        restarted bot finds); it ends as `set_durations` or the plans say. Returns its id."""
+        if tool not in TOOLS:
+            raise ValueError(f"unknown tool {tool!r}")
+        record = GenerationRecord(
+            self._new_id("gen"),
+            tool,
+            dict(tool_input or {}),
+            None,
+            0.0,
+            self._take_plan(tool),
+            self.clock(),
+            1,
+            seconds=self._durations.get(tool),
+        )
+        self.generations[record.id] = record
+        return record.id
+
     # --- Test-facing API: failures
+
+    def delay_next(self, target: str, seconds: float, *, times: int = 1) -> None:
+        """The next `times` requests matching `target` reach the fake `seconds` late: they are
+        authenticated, counted against the rate limit and handled only then."""
+        method, pattern = parse_target(target, API, ("/api/", "/files/"))
+        self._delays.append(_Delay(method, pattern, seconds, times))
 
     def fail_next(
         self,
@@ -580,6 +645,15 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
             CannedAnswer(method, pattern, status, body, content_type, headers, process, times)
         )
 
+    def _take_delay(self, method: str, path: str) -> float | None:
+        for delay in self._delays:
+            if target_matches(delay.method, delay.pattern, method, path):
+                delay.remaining -= 1
+                if delay.remaining <= 0:
+                    self._delays.remove(delay)
+                return delay.seconds
+        return None
+
     def _take_plan(self, tool: str) -> Plan:
         for plan in self._plans:
             if plan.tool in (None, tool):
@@ -624,8 +698,10 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         status: Terminal,
         error: str | None,
         outputs: list[bytes] | None,
+        at: float | None = None,
     ) -> None:
         record.status = status
+        record.finished_at = self.clock() if at is None else at
         if status == "failed":
             record.error = error or "generation failed"
             record.refunded = record.charge
@@ -680,6 +756,8 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         record: RequestRecord,
     ) -> web.StreamResponse:
         method, path = request.method, request.path
+        if (delay := self._take_delay(method, path)) is not None:
+            await asyncio.sleep(delay)
         window: _SlidingWindow | None = None
         if path.startswith(API + "/"):
             record.bucket = bucket = _bucket_of(method, path)
@@ -826,6 +904,7 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
             self._take_plan(tool),
             now,
             accepted.outputs,
+            seconds=self._durations.get(tool),
         )
         self.generations[record.id] = record
         self._transact("spend", -price, record.id)
@@ -852,10 +931,13 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
 
     async def _status(self, request: web.Request) -> web.Response:
         record = self._generation(request)
+        self._end_if_due(record)
         if not record.is_terminal:
             record.polls += 1
             done_after = record.plan.polls_until_done
-            if done_after is not None and record.polls > done_after:
+            if record.seconds is not None:
+                record.status = "processing"
+            elif done_after is not None and record.polls > done_after:
                 self._complete(record, record.plan.status, record.plan.error, record.plan.outputs)
             else:
                 record.status = "processing"
@@ -863,6 +945,7 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
 
     async def _result(self, request: web.Request) -> web.Response:
         record = self._generation(request)
+        self._end_if_due(record)
         outputs = [
             {
                 "id": output.id,
@@ -874,6 +957,15 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
             for output in record.outputs
         ]
         return web.json_response(record.as_json() | {"outputs": outputs})
+
+    def _end_if_due(self, record: GenerationRecord) -> None:
+        """End a timed generation whose time has come, as of the moment it came."""
+        if record.is_terminal or record.seconds is None:
+            return
+        due = record.created_at + record.seconds
+        if self.clock() >= due:
+            plan = record.plan
+            self._complete(record, plan.status, plan.error, plan.outputs, at=due)
 
     async def _balance(self, request: web.Request) -> web.Response:
         return web.json_response({"balance": self.balance})
