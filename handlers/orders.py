@@ -11,7 +11,7 @@ from bot import texts
 from bot.context import BotContext
 from bot.tools import JobSpec, Tool
 from handlers.conversation import Handlers
-from storage.jobs import Job, JobNotQuoted
+from storage.jobs import ConflictingJob, Job, JobNotQuoted, TooManyJobs
 from storage.users import InsufficientCredits
 
 CONFIRM_PREFIX = "job:go:"
@@ -35,6 +35,8 @@ async def place_order(
         await update.effective_chat.send_message(
             texts.not_enough_credits(refused.needed, refused.balance)
         )
+    except TooManyJobs as refused:
+        await update.effective_chat.send_message(texts.too_many_jobs(refused.limit))
 
 
 async def balance_covering(update: Update, context: BotContext, price: int) -> int | None:
@@ -102,6 +104,14 @@ async def confirm(update: Update, context: BotContext) -> None:
     except InsufficientCredits as refused:
         await query.answer()
         await query.edit_message_text(texts.not_enough_credits(refused.needed, refused.balance))
+        return
+    except TooManyJobs as refused:
+        await query.answer()
+        await query.edit_message_text(texts.too_many_jobs(refused.limit))
+        return
+    except ConflictingJob:
+        await query.answer()
+        await query.edit_message_text(texts.ALREADY_UNDER_WAY)
         return
     await query.answer()
     await query.edit_message_text(texts.JOB_ACCEPTED)

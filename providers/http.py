@@ -1,6 +1,7 @@
 """What every provider client shares: one API origin, its credentials, retries and pacing.
 
-`ApiTransport.request` is the one place a provider request is sent. It retries what the
+`ApiTransport.request` is the one place a provider request is sent (`download` streams an
+output through the same retries into a file, up to a size limit). It retries what the
 caller says is safe to repeat (`repeatable` for GETs and idempotent writes, `refused_unprocessed`
 for writes that must not run twice): after `Retry-After` (capped) for a 429, otherwise with
 exponential backoff and jitter. Each attempt first takes a slot of the shared `RateBudget`.
@@ -19,7 +20,7 @@ import mimetypes
 import random
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Final, TypeVar
+from typing import Any, BinaryIO, Final, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -32,6 +33,7 @@ from providers.errors import (
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    OutputTooLargeError,
     RateLimitError,
     make_status_error,
 )
@@ -47,9 +49,12 @@ INITIAL_RETRY_DELAY: Final = 0.5
 MAX_RETRY_DELAY: Final = 8.0
 MAX_RETRY_AFTER: Final = 60.0
 """A longer `Retry-After` is cut to this; the caller sees the 429 if it persists."""
+DOWNLOAD_CHUNK: Final = 64 * 1024
+"""Bytes a download holds in memory at a time."""
 
 Sleep = Callable[[float], Awaitable[None]]
 _Model = TypeVar("_Model", bound=pydantic.BaseModel)
+_Result = TypeVar("_Result")
 
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 
@@ -115,24 +120,56 @@ class ApiTransport:
     async def get(self, url: httpx.URL, **kwargs: Any) -> httpx.Response:
         return await self.request("GET", url, bucket="read", retry_on=repeatable, **kwargs)
 
-    async def download(self, url: str) -> bytes:
-        """Fetch a produced file; the credentials go along only to the API's own origin."""
+    async def download(self, url: str, into: BinaryIO, max_bytes: int) -> int:
+        """Stream a produced file into `into`; returns its size in bytes.
+
+        The body is written chunk by chunk, never held whole. Past `max_bytes` (told by
+        Content-Length up front, or counted while streaming) it stops and raises
+        OutputTooLargeError. A retried attempt starts the file over. The credentials go
+        along only to the API's own origin.
+        """
         target = self.base.join(url)  # a relative URL is the API's own
         if target.scheme not in _DEFAULT_PORTS:
             raise APIResponseValidationError(
                 f"cannot download an output from a {target.scheme!r} URL", status_code=200
             )
         own = self.is_own(target)
-        response = await self.request(
-            "GET",
-            target,
-            bucket="read" if own else None,
-            retry_on=repeatable,
-            authorized=own,
-            # httpx drops the Authorization header on a redirect to another origin.
-            follow_redirects=True,
-        )
-        return response.content
+        where = redacted("GET", target)
+        headers = {"Authorization": self._authorization.get_secret_value()} if own else {}
+
+        async def attempt() -> int:
+            into.seek(0)
+            into.truncate()
+            if own and self._budget is not None:
+                await self._budget.acquire("read")
+            request = self._http.build_request(
+                "GET",
+                target,
+                headers=headers,
+                timeout=httpx.USE_CLIENT_DEFAULT if self._timeout is None else self._timeout,
+            )
+            with _translate_transport_errors(where):
+                # httpx drops the Authorization header on a redirect to another origin.
+                response = await self._http.send(request, stream=True, follow_redirects=True)
+            try:
+                if response.is_error:
+                    await response.aread()
+                    raise make_status_error(response)
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise OutputTooLargeError(max_bytes, int(declared))
+                size = 0
+                with _translate_transport_errors(where):
+                    async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise OutputTooLargeError(max_bytes)
+                        into.write(chunk)
+                return size
+            finally:
+                await response.aclose()
+
+        return await self._retrying(where, repeatable, attempt)
 
     async def request(
         self,
@@ -152,6 +189,25 @@ class ApiTransport:
         if self._timeout is not None:
             kwargs["timeout"] = self._timeout
         where = redacted(method, url)
+
+        async def attempt() -> httpx.Response:
+            if bucket is not None and self._budget is not None:
+                await self._budget.acquire(bucket)
+            with _translate_transport_errors(where):
+                response = await self._http.request(method, url, headers=headers, **kwargs)
+            if response.is_error:
+                raise make_status_error(response)
+            return response
+
+        return await self._retrying(where, retry_on, attempt)
+
+    async def _retrying(
+        self,
+        where: str,
+        retry_on: Callable[[BaseException], bool],
+        attempt: Callable[[], Awaitable[_Result]],
+    ) -> _Result:
+        """Run `attempt` until it succeeds, or fails in a way `retry_on` does not allow."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._max_retries + 1),
             retry=retry_if_exception(retry_on),
@@ -160,15 +216,9 @@ class ApiTransport:
             before_sleep=lambda state: _log_retry(where, state, self._max_retries),
             reraise=True,
         )
-        async for attempt in retrying:
-            with attempt:
-                if bucket is not None and self._budget is not None:
-                    await self._budget.acquire(bucket)
-                with _translate_transport_errors(where):
-                    response = await self._http.request(method, url, headers=headers, **kwargs)
-                if response.is_error:
-                    raise make_status_error(response)
-                return response
+        async for attempt_state in retrying:
+            with attempt_state:
+                return await attempt()
         raise AssertionError("unreachable: tenacity reraises the last error")
 
     async def aclose(self) -> None:

@@ -24,11 +24,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from providers.errors import NotFoundError
+from providers.errors import NotFoundError, OutputTooLargeError
 from providers.models import Generation, GenerationResult, GenerationStatus, MediaKind, Output
 
 if TYPE_CHECKING:
@@ -172,7 +172,21 @@ class MockProvider:
             outputs.append(Output(url=url, download_url=url))
         return GenerationResult(id=generation_id, status=status, outputs=outputs)
 
-    async def download(self, url: str) -> bytes:
+    async def download(self, url: str, into: BinaryIO, max_bytes: int) -> int:
+        data = await self._output(url)
+        if len(data) > max_bytes:
+            raise OutputTooLargeError(max_bytes, len(data))
+        into.write(data)
+        return len(data)
+
+    async def balance(self) -> float:
+        return MOCK_BALANCE
+
+    async def aclose(self) -> None:
+        """Nothing to release: no connections, no files."""
+
+    async def _output(self, url: str) -> bytes:
+        """The placeholder an output URL stands for (small: a PNG card or a 2 s MP4)."""
         generation_id = _generation_of(url)
         tool = _tool_of(generation_id)
         spec = _spec(tool)
@@ -188,12 +202,6 @@ class MockProvider:
         }
         # Decoding uploads and encoding the PNG is CPU work: keep it off the event loop.
         return await asyncio.to_thread(_render_card, spec, generation.input, images)
-
-    async def balance(self) -> float:
-        return MOCK_BALANCE
-
-    async def aclose(self) -> None:
-        """Nothing to release: no connections, no files."""
 
     def _status_of(self, generation_id: str) -> GenerationStatus:
         _tool_of(generation_id)

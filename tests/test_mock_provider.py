@@ -11,6 +11,7 @@ from PIL import Image
 from providers.errors import NotFoundError
 from providers.mock import MOCK_BALANCE, MockProvider
 from providers.models import GenerationStatus, MediaKind
+from tests.downloads import download_bytes
 
 
 class FakeClock:
@@ -42,7 +43,7 @@ async def download_output(provider: MockProvider, generation_id: str) -> bytes:
     assert len(result.outputs) == 1
     url = result.outputs[0].fetch_url
     assert url is not None and url.startswith("mock://")
-    return await provider.download(url)
+    return await download_bytes(provider, url)
 
 
 def placeholder_mp4() -> bytes:
@@ -142,7 +143,7 @@ async def test_lipsync_output_is_the_shipped_mp4() -> None:
     url = result.outputs[0].fetch_url
     assert url is not None and url.endswith(".mp4")
 
-    data = await provider.download(url)
+    data = await download_bytes(provider, url)
     assert data[4:8] == b"ftyp"
     assert data == placeholder_mp4()
     assert 1_000 < len(data) < 60_000
@@ -170,7 +171,7 @@ async def test_foreign_ids_and_urls_are_rejected() -> None:
     with pytest.raises(NotFoundError):
         await provider.status("gen_123")
     with pytest.raises(NotFoundError):
-        await provider.download("https://cdn.example.com/output.png")
+        await download_bytes(provider, "https://cdn.example.com/output.png")
 
 
 async def test_balance_is_large_and_aclose_is_harmless() -> None:
