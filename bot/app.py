@@ -48,6 +48,7 @@ def build_application(settings: Settings) -> CastbotApplication:
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
+        .local_mode(settings.telegram_local_mode)
         .context_types(ContextTypes(context=BotContext))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
@@ -138,6 +139,7 @@ async def on_startup(application: CastbotApplication) -> None:
         Courier(application.bot),
         balance_of=ledger.balance,
         poll_interval=settings.zencreator_poll_interval,
+        max_jobs_per_user=settings.max_jobs_per_user,
         actor_providers=actor_providers.by_name,
         trainings=ActorTrainings(actors),
         on_out_of_credits=balance_watch.provider_out_of_credits,

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 
 from telegram import Bot
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot import texts
+from bot.courier import retry_after_seconds
 from providers.ratelimit import SlidingWindow
 from storage.broadcasts import Broadcast, BroadcastsRepository
 
@@ -83,7 +83,7 @@ class Broadcaster:
                 await self._bot.send_message(user_id, broadcast.text)
             except RetryAfter as err:
                 # Telegram did not take the message: waiting and sending it again is safe.
-                await asyncio.sleep(_seconds(err.retry_after))
+                await asyncio.sleep(retry_after_seconds(err))
                 continue
             except Forbidden:
                 await self._broadcasts.blocked(broadcast.id, user_id)
@@ -94,7 +94,3 @@ class Broadcaster:
             else:
                 await self._broadcasts.sent(broadcast.id, user_id)
             return
-
-
-def _seconds(delay: int | timedelta) -> float:
-    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr
     telegram_api_url: str = "https://api.telegram.org"
+    telegram_local_mode: bool = False
     database_path: Path = Path("data/castbot.sqlite3")
     welcome_credits: int = Field(default=10, ge=0)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
@@ -55,6 +56,7 @@ class Settings(BaseSettings):
     zencreator_poll_interval: float = Field(default=5.0, gt=0)
     zencreator_rate_limits: Annotated[RateLimits, NoDecode] = RateLimits()
     zencreator_rate_window: float = Field(default=60.0, gt=0)
+    max_jobs_per_user: int = Field(default=3, ge=1)
     scenario_api_key: SecretStr = SecretStr("")
     scenario_api_secret: SecretStr = SecretStr("")
     scenario_api_url: str = "https://api.cloud.scenario.com/v1"

@@ -1,25 +1,51 @@
 """The job engine: quote, reserve, submit, poll, deliver, settle — and resume after a crash.
 
-Each step is recorded in the job's row before the next begins (storage/jobs.py), and a
-worker holds a lease on a job while it moves it, so a restarted process picks every
-unfinished job up where it stopped, and two processes never run the same step.
+Each step is recorded in the job's row before the next begins (storage/jobs.py). A worker
+claims a job with a lease before moving it, a heartbeat renews the leases of every job it
+moves while their steps run, and every write is conditional on still holding the lease, so
+a worker that lost a job (to another worker, after its lease ran out) can never write an
+older state over a newer one: it stops that job instead.
+
+A worker's id is `<name>/<run>`. At start the engine frees the leases that earlier runs of
+its name left behind: the bot runs one process per database, so those runs are gone, and a
+restarted bot resumes every unfinished job at once instead of waiting for their leases to
+expire. Engines of different names (several workers on one database) wait for each
+other's leases to expire instead.
+
+Delivery records every send (an output, an album of outputs, a full-resolution copy, the
+result card) with its message ids as soon as Telegram accepts it, so a retry or a restart
+never makes a send twice; a crash between Telegram accepting a send and the bot recording
+it is the one window in which a send can repeat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import texts
-from bot.courier import Courier, OutputTooLarge
+from bot.courier import (
+    ALBUM_SIZE,
+    CAPTION_LIMIT,
+    Courier,
+    ImageInfo,
+    InputFileUnavailable,
+    fits_as_photo,
+    inspect_image,
+    retry_after_seconds,
+)
 from bot.pricing import partial_refund
 from bot.tools import (
     TOOLS,
@@ -27,6 +53,7 @@ from bot.tools import (
     FileInput,
     JobSpec,
     LikenessInput,
+    OutputKind,
     PictureInput,
     Tool,
     ToolKind,
@@ -36,19 +63,27 @@ from providers.errors import (
     APIConnectionError,
     InsufficientCreditsError,
     InternalServerError,
+    OutputTooLargeError,
     ProviderError,
     ProviderUnavailableError,
     RateLimitError,
 )
 from providers.models import GenerationStatus, Training, TrainingFile, TrainingState
 from storage.assets import AssetCache
-from storage.jobs import Job, JobOutput, JobsRepository, JobState
+from storage.jobs import Job, JobOutput, JobsRepository, JobState, LeaseLost, Reservation
 
 log = logging.getLogger(__name__)
 
-# Errors worth waiting out: the next attempt may well succeed.
+# Errors worth waiting out: the next attempt may well succeed. Telegram's BadRequest is a
+# NetworkError too, so PERMANENT_TELEGRAM_ERRORS must be caught before these.
 TRANSIENT_PROVIDER_ERRORS = (APIConnectionError, InternalServerError, RateLimitError)
 TRANSIENT_ERRORS = (*TRANSIENT_PROVIDER_ERRORS, NetworkError, RetryAfter)
+PERMANENT_TELEGRAM_ERRORS = (BadRequest, Forbidden)
+
+WORKER_NAME = "castbot"
+"""The default worker name: every run of the bot on one database is the same worker."""
+DELIVERY_GRACE = timedelta(hours=1)
+"""How long past its deadline a finished result is still offered to a Telegram that fails."""
 
 
 class JobFailure(Exception):
@@ -85,6 +120,15 @@ class TrainingRecorder(Protocol):
     async def failed(self, job: Job) -> None: ...
 
 
+@dataclass(frozen=True)
+class _Started:
+    """What a provider answered to the start of a job's work."""
+
+    id: str
+    """What the work is polled by."""
+    finished: bool
+
+
 class JobEngine:
     def __init__(
         self,
@@ -95,7 +139,9 @@ class JobEngine:
         *,
         balance_of: Callable[[int], Awaitable[int]],
         poll_interval: float,
-        lease_seconds: float = 60.0,
+        lease_seconds: float = 30.0,
+        max_jobs_per_user: int = 3,
+        worker_name: str = WORKER_NAME,
         actor_providers: Mapping[str, ActorProvider] | None = None,
         trainings: TrainingRecorder | None = None,
         on_delivered: Callable[[Job], Awaitable[None]] | None = None,
@@ -112,14 +158,18 @@ class JobEngine:
         self._balance_of = balance_of
         self._poll_interval = poll_interval
         self._lease_seconds = lease_seconds
+        self._max_jobs_per_user = max_jobs_per_user
         self._on_delivered = on_delivered
         """Called once a job's results reached the user (referral rewards hang on it)."""
         self._on_out_of_credits = on_out_of_credits
         """Called when the provider refuses a job for lack of the operator's credits."""
         self._presenter = presenter
-        self._worker = uuid.uuid4().hex
+        self._worker_name = worker_name
+        self._worker = f"{worker_name}/{uuid.uuid4().hex[:12]}"
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._sweeper: asyncio.Task[None] | None = None
+        self._held: set[str] = set()
+        """Jobs whose lease this worker holds now; the heartbeat renews them."""
+        self._background: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
     @property
@@ -154,15 +204,23 @@ class JobEngine:
     ) -> Job:
         """Charge and start a job whose price the user has already been told.
 
-        Raises InsufficientCredits, writing nothing, when the balance does not cover it.
+        Raises, writing nothing: InsufficientCredits when the balance does not cover it,
+        TooManyJobs when the user has `max_jobs_per_user` unfinished jobs, ConflictingJob
+        when the same exclusive work (an actor's training) is under way.
         """
         job = await self._create(user_id, chat_id, tool, spec, price, provider, reserve=True)
+        log.info("job %s ordered: tool %s, %d credits", job.id, job.tool, job.price)
         self.launch(job.id)
         return job
 
     async def confirm(self, job_id: str, user_id: int) -> Job:
-        """Charge a quoted job and start it (raises JobNotQuoted, InsufficientCredits)."""
-        job = await self._jobs.reserve(job_id, user_id)
+        """Charge a quoted job and start it (raises JobNotQuoted, KeyError for no such job,
+        and what `order` raises)."""
+        quoted = await self._jobs.get(job_id)
+        if quoted is None:
+            raise KeyError(job_id)
+        job = await self._jobs.reserve(job_id, user_id, self._reservation(TOOLS[quoted.tool]))
+        log.info("job %s ordered: tool %s, %d credits", job.id, job.tool, job.price)
         self.launch(job.id)
         return job
 
@@ -189,8 +247,12 @@ class JobEngine:
             provider=provider or self._provider.name,
             spec=spec.model_dump(mode="json"),
             price=price,
-            reserve=reserve,
+            exclusive_key=exclusive_key(tool, spec),
+            reservation=self._reservation(tool) if reserve else None,
         )
+
+    def _reservation(self, tool: Tool) -> Reservation:
+        return Reservation(deadline=tool.deadline, max_unfinished=self._max_jobs_per_user)
 
     def launch(self, job_id: str) -> None:
         """Move a job on in the background, unless this worker already does."""
@@ -201,23 +263,31 @@ class JobEngine:
         task.add_done_callback(lambda _: self._tasks.pop(job_id, None))
 
     async def start(self) -> None:
-        """Resume every unfinished job now, and keep sweeping for ones whose lease expired."""
+        """Take back what earlier runs left, resume every unfinished job now, and keep the
+        leases alive and the sweep for jobs whose lease expired going."""
+        freed = await self._jobs.release_predecessors(f"{self._worker_name}/", self._worker)
+        if freed:
+            log.info("took back %d unfinished jobs from an earlier run", freed)
         await self.resume()
-        self._sweeper = asyncio.create_task(self._sweep(), name="job-sweeper")
+        self._background = [
+            asyncio.create_task(self._sweep(), name="job-sweeper"),
+            asyncio.create_task(self._heartbeat(), name="job-heartbeat"),
+        ]
 
     async def resume(self) -> None:
-        for job in await self._jobs.unfinished():
-            self.launch(job.id)
+        """Launch every unfinished job that no live worker holds."""
+        for job_id in await self._jobs.claimable():
+            self.launch(job_id)
 
     async def stop(self) -> None:
         """Stop every job where it stands and give up their leases for the next process."""
         self._stopping.set()
-        running = [task for task in (self._sweeper, *self._tasks.values()) if task]
-        job_ids = list(self._tasks)
+        held = set(self._held)
+        running = [*self._background, *self._tasks.values()]
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
-        for job_id in job_ids:
+        for job_id in held:
             await self._jobs.release(job_id, self._worker)
 
     async def wait_idle(self) -> None:
@@ -231,6 +301,24 @@ class JobEngine:
                 await self.resume()
             except Exception:
                 log.exception("could not look for unfinished jobs")
+
+    async def _heartbeat(self) -> None:
+        """Renew the leases of the jobs this worker moves, so a long step never outlasts its
+        lease; a job whose lease another worker took over is stopped here."""
+        while not await self._pause(self._lease_seconds / 3):
+            held = set(self._held)
+            if not held:
+                continue
+            try:
+                kept = await self._jobs.renew(self._worker, held, self._lease_seconds)
+            except Exception:
+                log.exception("could not renew the leases of running jobs")
+                continue
+            for job_id in held - kept:
+                task = self._tasks.get(job_id)
+                if job_id in self._held and task is not None:
+                    log.warning("job %s: another worker took it over; stopping it here", job_id)
+                    task.cancel()
 
     async def _pause(self, seconds: float) -> bool:
         """Wait between polls; True when the engine is stopping instead."""
@@ -251,13 +339,30 @@ class JobEngine:
                     break
                 if not await self._jobs.claim(job_id, self._worker, self._lease_seconds):
                     return
+                self._held.add(job_id)
                 await STEPS[job.state](self, job)
             await self._jobs.release(job_id, self._worker)
+        except LeaseLost:
+            log.warning("job %s: another worker took it over; this one leaves it", job_id)
         except asyncio.CancelledError:
             raise
         except Exception:
-            # The job keeps its recorded state; the sweeper retries it once the lease expires.
+            # The job keeps its recorded state and this worker's lease, no longer renewed:
+            # the sweep retries it once the lease has expired.
             log.exception("job %s stopped by an unexpected error", job_id)
+        finally:
+            self._held.discard(job_id)
+
+    async def _record(self, job: Job, **step: object) -> Job:
+        return await self._jobs.record(job.id, self._worker, **step)
+
+    async def _record_sent(self, job: Job, sent: dict[str, list[int]]) -> Job:
+        return await self._jobs.record_sent(job.id, self._worker, sent)
+
+    def _deadline(self, job: Job) -> datetime:
+        """When the job's result must be in: the tool's deadline, counted from the charge."""
+        assert job.deadline_at, "a charged job has a deadline"
+        return datetime.fromisoformat(job.deadline_at)
 
     async def _submit(self, job: Job) -> Job:
         """Hand the job to its provider, idempotently, and record the id to poll it by."""
@@ -267,41 +372,47 @@ class JobEngine:
             if job.status_message_id is None:
                 text = texts.job_queued(tool.title)
                 message_id = await self._courier.post(job.chat_id, text)
-                job = await self._jobs.record(
-                    job.id, status_message_id=message_id, status_text=text
-                )
-            remote_id = await self._start(job, tool, spec)
+                job = await self._record(job, status_message_id=message_id, status_text=text)
+            started = await self._start(job, tool, spec)
+        except InputFileUnavailable as err:
+            log.info("job %s: Telegram no longer gives out an input: %s", job.id, err)
+            return await self._fail(job, JobFailure(texts.INPUT_FILE_UNAVAILABLE))
+        except PERMANENT_TELEGRAM_ERRORS as err:
+            return await self._fail(job, failure_of(err))
         except TRANSIENT_ERRORS as err:
-            give_up_at = datetime.fromisoformat(job.created_at) + tool.deadline
-            return await self._retry_later(job, err, give_up_at)
-        except (ProviderError, BadRequest, Forbidden) as err:
+            return await self._retry_or_fail(job, err, self._deadline(job))
+        except ProviderError as err:
             if isinstance(err, InsufficientCreditsError) and self._on_out_of_credits:
                 await self._on_out_of_credits()
             return await self._fail(job, failure_of(err))
         except JobFailure as failure:
             return await self._fail(job, failure)
-        now = datetime.now(UTC)
-        return await self._jobs.record(
-            job.id,
+        job = await self._record(
+            job,
             state=JobState.SUBMITTED,
-            generation_id=remote_id,
-            submitted_at=now.isoformat(),
-            deadline_at=(now + tool.deadline).isoformat(),
+            generation_id=started.id,
+            submitted_at=datetime.now(UTC).isoformat(),
         )
+        log.info("job %s started: tool %s at %s", job.id, job.tool, job.provider)
+        if not started.finished:
+            # The start answered the status already: asking again at once would waste a read.
+            await self._pause(self._poll_interval)
+        return job
 
-    async def _start(self, job: Job, tool: Tool, spec: JobSpec) -> str:
-        """Start the job's work at its provider; returns the id it is polled by."""
+    async def _start(self, job: Job, tool: Tool, spec: JobSpec) -> _Started:
+        """Start the job's work at its provider."""
         if tool.kind is ToolKind.GENERATION:
             assets = {file.field: await self._asset_id(file) for file in spec.files}
             provider_input = spec.provider_input(tool, assets)
-            return (await self._provider.start(tool.name, provider_input, job.id)).id
+            generation = await self._provider.start(tool.name, provider_input, job.id)
+            return _Started(generation.id, generation.status.is_terminal)
         provider = self._actor_provider(job)
         if tool.kind is ToolKind.ACTOR_PICTURE:
             picture = PictureInput.model_validate(spec.options)
             generation = await provider.picture(
                 picture.model_ref, picture.trigger_word, picture.prompt, job.id
             )
-            return generation.id
+            return _Started(generation.id, generation.status.is_terminal)
         assert self._trainings is not None, "actor trainings need a TrainingRecorder"
         await self._trainings.started(job)
         files = [
@@ -325,7 +436,7 @@ class JobEngine:
             training = await provider.clone_voice(
                 files[0], name=actor.actor_name, idempotency_key=job.id
             )
-        return training.id
+        return _Started(training.id, training.state.is_terminal)
 
     def _actor_provider(self, job: Job) -> ActorProvider:
         provider = self._actor_providers.get(job.provider)
@@ -351,20 +462,27 @@ class JobEngine:
         await self._assets.put(self._provider.name, file.file_unique_id, asset_id)
         return asset_id
 
-    async def _retry_later(self, job: Job, err: Exception, give_up_at: datetime) -> Job:
-        """Wait out a passing error, unless the job has run out of time."""
+    async def _wait_out(self, job: Job, err: Exception, give_up_at: datetime) -> bool:
+        """Wait before a step that hit a passing error is tried again (as long as Telegram
+        asks, for a 429); False, without waiting, when the job has run out of time."""
         if datetime.now(UTC) > give_up_at:
             log.error("job %s: still failing at its deadline: %r", job.id, err)
-            return await self._fail(job, JobFailure(None))
-        log.warning("job %s: will retry %s: %r", job.id, job.state, err)
-        await self._pause(self._poll_interval)
-        return job
+            return False
+        delay = retry_after_seconds(err) if isinstance(err, RetryAfter) else self._poll_interval
+        log.warning("job %s: will retry %s in %.1fs: %r", job.id, job.state, delay, err)
+        await self._pause(delay)
+        return True
+
+    async def _retry_or_fail(self, job: Job, err: Exception, give_up_at: datetime) -> Job:
+        if await self._wait_out(job, err, give_up_at):
+            return job
+        return await self._fail(job, JobFailure(None))
 
     async def _poll(self, job: Job) -> Job:
         """Ask the provider once; on a terminal status, record the outcome."""
-        assert job.generation_id and job.deadline_at and job.submitted_at
+        assert job.generation_id and job.submitted_at
         tool = TOOLS[job.tool]
-        if datetime.now(UTC) > datetime.fromisoformat(job.deadline_at):
+        if datetime.now(UTC) > self._deadline(job):
             return await self._fail(job, JobFailure(texts.JOB_TIMED_OUT))
         if tool.kind.is_training:
             return await self._poll_training(job, tool)
@@ -374,14 +492,14 @@ class JobEngine:
             if generation.status.is_terminal and generation.status is not GenerationStatus.FAILED:
                 result = await source.result(job.generation_id)
         except TRANSIENT_PROVIDER_ERRORS as err:
-            return await self._retry_later(job, err, datetime.fromisoformat(job.deadline_at))
+            return await self._retry_or_fail(job, err, self._deadline(job))
         except ProviderError as err:
             return await self._fail(job, failure_of(err))
         if generation.status is GenerationStatus.FAILED:
             return await self._fail(job, JobFailure(provider_reason(generation.error)))
         if generation.status.is_terminal:
             outputs = [
-                JobOutput(url=url, asset_id=output.asset_id)
+                JobOutput(url=url, asset_id=output.asset_id, link=public_link(output.url))
                 for output in result.outputs
                 if (url := output.fetch_url)
             ]
@@ -389,9 +507,17 @@ class JobEngine:
                 return await self._fail(job, JobFailure(provider_reason(generation.error)))
             partial = generation.status is GenerationStatus.PARTIAL
             state = JobState.PARTIAL if partial else JobState.SUCCEEDED
-            return await self._jobs.record(
-                job.id, state=state, outputs=outputs, error=provider_reason(generation.error)
+            job = await self._record(
+                job, state=state, outputs=outputs, error=provider_reason(generation.error)
             )
+            log.info(
+                "job %s finished: tool %s, %s, %d outputs",
+                job.id,
+                job.tool,
+                generation.status,
+                len(outputs),
+            )
+            return job
         elapsed = datetime.now(UTC) - datetime.fromisoformat(job.submitted_at)
         if generation.status is GenerationStatus.QUEUED:
             text = texts.job_queued(tool.title)
@@ -403,22 +529,24 @@ class JobEngine:
 
     async def _poll_training(self, job: Job, tool: Tool) -> Job:
         """Ask how the training goes; keep the actor and the status message up to date."""
-        assert job.generation_id and job.deadline_at and self._trainings is not None
+        assert job.generation_id and self._trainings is not None
         try:
             training = await self._actor_provider(job).training(job.generation_id)
         except TRANSIENT_PROVIDER_ERRORS as err:
-            return await self._retry_later(job, err, datetime.fromisoformat(job.deadline_at))
+            return await self._retry_or_fail(job, err, self._deadline(job))
         except ProviderError as err:
             return await self._fail(job, failure_of(err))
         if training.state is TrainingState.FAILED:
             return await self._fail(job, JobFailure(provider_reason(training.error)))
         await self._trainings.progressed(job, training)
         if training.state is TrainingState.TRAINED:
-            return await self._jobs.record(
-                job.id,
+            job = await self._record(
+                job,
                 state=JobState.SUCCEEDED,
                 outputs=[JobOutput(url=training.model_ref or training.id)],
             )
+            log.info("job %s finished: tool %s, trained", job.id, job.tool)
+            return job
         actor = ActorJobInput.model_validate(JobSpec.model_validate(job.spec).options)
         job = await self._show(job, texts.training_status(tool.title, actor.actor_name, training))
         await self._pause(self._poll_interval)
@@ -429,57 +557,69 @@ class JobEngine:
         tool = TOOLS[job.tool]
         if tool.kind.is_training:
             return await self._announce_trained(job, tool)
-        assert tool.output is not None
-        sent = list(job.delivered_message_ids)
         try:
-            source = self._source(job)
-            for index, output in enumerate(job.outputs, start=1):
-                data = await source.download(output.url)
-                sent += await self._courier.deliver(
-                    job.chat_id, tool.output, data, f"{tool.name}-{job.id[:8]}-{index}"
+            card = None
+            if self._presenter is not None and "card" not in job.deliveries:
+                card = await self._presenter.present(job)
+            with tempfile.TemporaryDirectory(prefix="castbot-") as folder:
+                delivery = _Delivery(
+                    job,
+                    tool,
+                    Path(folder),
+                    source=self._source(job),
+                    courier=self._courier,
+                    card=card,
+                    record=self._record_sent,
                 )
-            card = await self._presenter.present(job) if self._presenter else None
-            if card is not None:
-                sent.append(await self._courier.post(job.chat_id, card.caption, card.reply_markup))
-        except TRANSIENT_ERRORS as err:
-            assert job.deadline_at
-            return await self._retry_later(job, err, datetime.fromisoformat(job.deadline_at))
-        except (ProviderError, OutputTooLarge) as err:
-            return await self._fail(job, failure_of(err))
+                job = await delivery.run()
         except Forbidden:
-            log.info("job %s: the user blocked the bot; results not delivered", job.id)
-        refund = 0
-        if job.state is JobState.PARTIAL:
-            refund = partial_refund(
-                job.price,
-                len(job.outputs),
-                tool.expected_outputs(JobSpec.model_validate(job.spec).options),
-            )
-            await self._jobs.refund(job.id, refund, texts.refund_note(tool.title))
-        job = await self._show(job, texts.job_done(tool.title, refund))
-        job = await self._jobs.record(job.id, state=JobState.DELIVERED, delivered_message_ids=sent)
-        if self._on_delivered:
-            await self._on_delivered(job)
-        return job
+            return await self._settle(job, tool, unreachable=True)
+        except BadRequest as err:
+            log.warning("job %s: Telegram refused the result: %s", job.id, err.message)
+            return await self._fail(job, JobFailure(texts.RESULT_UNDELIVERABLE))
+        except TRANSIENT_ERRORS as err:
+            return await self._retry_or_fail(job, err, self._deadline(job) + DELIVERY_GRACE)
+        except ProviderError as err:
+            return await self._fail(job, failure_of(err))
+        except JobFailure as failure:
+            return await self._fail(job, failure)
+        return await self._settle(job, tool, unreachable=False)
 
     async def _announce_trained(self, job: Job, tool: Tool) -> Job:
         """Close the status message and tell the user what the actor can do now."""
         actor = ActorJobInput.model_validate(JobSpec.model_validate(job.spec).options)
         job = await self._show(job, texts.job_done(tool.title, 0))
         try:
-            message_id = await self._courier.post(
-                job.chat_id, texts.training_done(tool.kind, actor.actor_name)
+            job = await self._post_once(
+                job, "done", texts.training_done(tool.kind, actor.actor_name)
             )
-        except TRANSIENT_ERRORS as err:
-            assert job.deadline_at
-            return await self._retry_later(job, err, datetime.fromisoformat(job.deadline_at))
         except Forbidden:
-            message_id = None
-        job = await self._jobs.record(
-            job.id,
-            state=JobState.DELIVERED,
-            delivered_message_ids=[message_id] if message_id else [],
-        )
+            return await self._settle(job, tool, unreachable=True)
+        except BadRequest as err:
+            log.warning("job %s: Telegram refused the announcement: %s", job.id, err.message)
+        except TRANSIENT_ERRORS as err:
+            if await self._wait_out(job, err, self._deadline(job) + DELIVERY_GRACE):
+                return job
+        return await self._settle(job, tool, unreachable=False)
+
+    async def _settle(self, job: Job, tool: Tool, *, unreachable: bool) -> Job:
+        """Refund what a partial job did not produce, close the status message, and mark
+        the job delivered (to nobody when the user blocked the bot: the work was done)."""
+        refund = 0
+        if job.state is JobState.PARTIAL:
+            expected = tool.expected_outputs(JobSpec.model_validate(job.spec).options)
+            refund = partial_refund(job.price, len(job.outputs), expected)
+            await self._refund(job, refund, texts.refund_note(tool.title))
+        if not unreachable:
+            job = await self._show(job, texts.job_done(tool.title, refund))
+        job = await self._jobs.finish(job.id, self._worker, unreachable=unreachable)
+        if unreachable:
+            log.info(
+                "job %s delivered to nobody: tool %s; the user blocked the bot", job.id, job.tool
+            )
+        else:
+            sent = sum(len(message_ids) for message_ids in job.deliveries.values())
+            log.info("job %s delivered: tool %s, %d messages", job.id, job.tool, sent)
         if self._on_delivered:
             await self._on_delivered(job)
         return job
@@ -490,24 +630,38 @@ class JobEngine:
         if tool.kind.is_training:
             assert self._trainings is not None
             await self._trainings.failed(job)
-        await self._jobs.refund(job.id, job.price, texts.refund_note(tool.title))
+        await self._refund(job, job.price, texts.refund_note(tool.title))
         job = await self._show(job, texts.job_failed_status(tool.title))
         balance = await self._balance_of(job.user_id)
+        notice = texts.job_failed(tool.title, job.error, job.price, balance)
+        unreachable = False
         try:
-            message_id = await self._courier.post(
-                job.chat_id, texts.job_failed(tool.title, job.error, job.price, balance)
-            )
+            job = await self._post_once(job, "failure", notice)
         except Forbidden:
-            message_id = None
-        return await self._jobs.record(
-            job.id,
-            state=JobState.DELIVERED,
-            delivered_message_ids=[message_id] if message_id else [],
-        )
+            unreachable = True
+        except BadRequest as err:
+            log.warning("job %s: Telegram refused the failure notice: %s", job.id, err.message)
+        except TRANSIENT_ERRORS as err:
+            if await self._wait_out(job, err, self._deadline(job) + DELIVERY_GRACE):
+                return job
+        return await self._jobs.finish(job.id, self._worker, unreachable=unreachable)
+
+    async def _post_once(self, job: Job, key: str, text: str) -> Job:
+        """Send a message of the job's delivery unless it was sent already."""
+        if key in job.deliveries:
+            return job
+        message_id = await self._courier.post(job.chat_id, text)
+        return await self._record_sent(job, {key: [message_id]})
 
     async def _fail(self, job: Job, failure: JobFailure) -> Job:
-        log.info("job %s failed: %s", job.id, failure)
-        return await self._jobs.record(job.id, state=JobState.FAILED, error=failure.reason)
+        job = await self._record(job, state=JobState.FAILED, error=failure.reason)
+        log.info("job %s failed: tool %s", job.id, job.tool)
+        log.debug("job %s failure shown to the user: %s", job.id, failure)
+        return job
+
+    async def _refund(self, job: Job, amount: int, note: str) -> None:
+        if await self._jobs.refund(job.id, self._worker, amount, note):
+            log.info("job %s refunded: tool %s, %d credits", job.id, job.tool, amount)
 
     async def _show(self, job: Job, text: str) -> Job:
         """Edit the job's status message, skipping edits that would change nothing."""
@@ -518,7 +672,7 @@ class JobEngine:
         except TelegramError as err:
             log.warning("job %s: could not update its status message: %r", job.id, err)
             return job
-        return await self._jobs.record(job.id, status_text=text)
+        return await self._record(job, status_text=text)
 
 
 STEPS: dict[JobState, Callable[[JobEngine, Job], Awaitable[Job]]] = {
@@ -528,6 +682,259 @@ STEPS: dict[JobState, Callable[[JobEngine, Job], Awaitable[Job]]] = {
     JobState.PARTIAL: JobEngine._deliver,
     JobState.FAILED: JobEngine._settle_failure,
 }
+
+
+class _Form(StrEnum):
+    """How one output goes to Telegram."""
+
+    PHOTO = "photo"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    LINK = "link"
+    """A message with the provider's download link."""
+
+
+@dataclass(frozen=True)
+class _Output:
+    """One output of a job, downloaded for sending (or too large to send)."""
+
+    index: int
+    path: Path | None
+    """The file on disk; None when it is over Telegram's upload limit."""
+    filename: str
+    link: str | None
+    as_photo: bool
+    """Whether Telegram shows it as a photo (size, dimensions)."""
+
+
+class _Delivery:
+    """One attempt at sending a finished job's outputs.
+
+    Photos go as albums of up to 10, a photo Telegram cannot take as one goes as a
+    document, and a result Telegram refuses goes in the next form that may work: a photo
+    or video as a document, then the provider's link. Each send is recorded as soon as it
+    is made (an album records all its outputs at once) and none already recorded is made
+    again. A single output carries the result card; several are followed by it.
+    """
+
+    def __init__(
+        self,
+        job: Job,
+        tool: Tool,
+        folder: Path,
+        *,
+        source: GenerationSource,
+        courier: Courier,
+        card: ResultCard | None,
+        record: Callable[[Job, dict[str, list[int]]], Awaitable[Job]],
+    ) -> None:
+        assert tool.output is not None
+        self.job = job
+        self._tool = tool
+        self._kind = tool.output
+        self._folder = folder
+        self._source = source
+        self._courier = courier
+        self._card = card
+        self._record = record
+
+    async def run(self) -> Job:
+        single = len(self.job.outputs) == 1
+        album: list[_Output] = []
+        for index, output in enumerate(self.job.outputs):
+            copy_pending = self._copy_key(index) not in self.job.deliveries
+            if str(index) in self.job.deliveries:
+                if self._tool.photo_also_as_file and copy_pending:
+                    await self._send_copy(await self._fetch(index, output))
+                continue
+            item = await self._fetch(index, output)
+            if self._kind is OutputKind.PHOTO and item.as_photo and not single:
+                album.append(item)
+                if len(album) == ALBUM_SIZE:
+                    await self._send_album(album)
+                    album = []
+                continue
+            await self._send_album(album)
+            album = []
+            await self._send(item, self._card if single else None)
+        await self._send_album(album)
+        if self._card is not None and "card" not in self.job.deliveries:
+            await self._send_card(self._card)
+        return self.job
+
+    async def _send_card(self, card: ResultCard) -> None:
+        try:
+            message_id = await self._courier.post(
+                self.job.chat_id, card.caption, card.reply_markup
+            )
+        except BadRequest as err:
+            # The results arrived; a card Telegram refuses does not undo them.
+            log.warning("job %s: Telegram refused the result card: %s", self.job.id, err.message)
+            await self._sent({"card": []})
+            return
+        await self._sent({"card": [message_id]})
+
+    async def _fetch(self, index: int, output: JobOutput) -> _Output:
+        path = self._folder / str(index)
+        stem = f"{self._tool.name}-{self.job.id[:8]}-{index + 1}"
+        try:
+            with path.open("wb") as file:
+                size = await self._source.download(output.url, file, self._courier.upload_limit)
+        except OutputTooLargeError as err:
+            if output.link is None:
+                raise JobFailure(texts.RESULT_TOO_LARGE) from err
+            log.info(
+                "job %s: output %d is too large for Telegram; its link goes", self.job.id, index
+            )
+            return _Output(index, None, stem, output.link, as_photo=False)
+        image = inspect_image(path) if self._kind is not OutputKind.VIDEO else None
+        return _Output(
+            index,
+            path,
+            f"{stem}.{_extension(self._kind, image, output.url)}",
+            output.link,
+            as_photo=self._kind is OutputKind.PHOTO and fits_as_photo(image, size),
+        )
+
+    async def _send_album(self, items: list[_Output]) -> None:
+        if len(items) < 2:
+            for item in items:
+                await self._send(item, None)
+            return
+        files = [(item.path, item.filename) for item in items if item.path is not None]
+        try:
+            message_ids = await self._courier.send_album(self.job.chat_id, files)
+        except BadRequest as err:
+            log.warning(
+                "job %s: Telegram refused an album (%s); sending it photo by photo",
+                self.job.id,
+                err.message,
+            )
+            for item in items:
+                await self._send(item, None)
+            return
+        await self._sent(
+            {
+                str(item.index): [message_id]
+                for item, message_id in zip(items, message_ids, strict=True)
+            }
+        )
+        for item in items:
+            await self._send_copy(item)
+
+    async def _send(self, item: _Output, card: ResultCard | None) -> None:
+        """Send one output in the first form Telegram takes; the card rides on a media
+        message when its caption fits."""
+        if card is not None and len(card.caption) > CAPTION_LIMIT:
+            card = None  # sent as its own message after the outputs
+        attempts: list[tuple[_Form, ResultCard | None]] = [
+            (form, card) for form in self._forms(item)
+        ]
+        if card is not None:
+            # A card Telegram refuses (its buttons, say) must not cost the output its form.
+            attempts.insert(1, (attempts[0][0], None))
+        for number, (form, card) in enumerate(attempts, start=1):
+            try:
+                message_id = await self._send_as(form, item, card)
+                break
+            except BadRequest as err:
+                if number == len(attempts):
+                    raise
+                log.warning(
+                    "job %s: Telegram refused output %d as a %s (%s); trying otherwise",
+                    self.job.id,
+                    item.index,
+                    form,
+                    err.message,
+                )
+        sent = {str(item.index): [message_id]}
+        if card is not None and form is not _Form.LINK:
+            sent["card"] = [message_id]
+        if self._tool.photo_also_as_file and form is not _Form.PHOTO:
+            sent[self._copy_key(item.index)] = []  # only a photo comes with a copy
+        await self._sent(sent)
+        if form is _Form.PHOTO:
+            await self._send_copy(item)
+
+    def _forms(self, item: _Output) -> list[_Form]:
+        """The forms to try, best first."""
+        forms = []
+        if item.path is not None:
+            if item.as_photo:
+                forms.append(_Form.PHOTO)
+            elif self._kind is OutputKind.VIDEO:
+                forms.append(_Form.VIDEO)
+            forms.append(_Form.DOCUMENT)
+        if item.link is not None:
+            forms.append(_Form.LINK)
+        return forms
+
+    async def _send_as(self, form: _Form, item: _Output, card: ResultCard | None) -> int:
+        chat_id = self.job.chat_id
+        if form is _Form.LINK:
+            assert item.link is not None
+            if item.path is None:
+                text = texts.result_link(self._tool.title, item.link)
+            else:
+                text = texts.result_refused_link(self._tool.title, item.link)
+            return await self._courier.post(chat_id, text)
+        assert item.path is not None
+        send = {
+            _Form.PHOTO: self._courier.send_photo,
+            _Form.VIDEO: self._courier.send_video,
+            _Form.DOCUMENT: self._courier.send_document,
+        }[form]
+        caption, markup = (card.caption, card.reply_markup) if card else (None, None)
+        return await send(chat_id, item.path, item.filename, caption, markup)
+
+    async def _send_copy(self, item: _Output) -> None:
+        """The full-resolution file of a photo, for tools that send one."""
+        key = self._copy_key(item.index)
+        if not self._tool.photo_also_as_file or key in self.job.deliveries:
+            return
+        assert item.path is not None
+        try:
+            message_id = await self._courier.send_document(
+                self.job.chat_id, item.path, item.filename
+            )
+        except BadRequest as err:
+            # The photo arrived; the copy is a nicety Telegram would not take.
+            log.warning(
+                "job %s: Telegram refused the file copy of output %d: %s",
+                self.job.id,
+                item.index,
+                err.message,
+            )
+            await self._sent({key: []})
+            return
+        await self._sent({key: [message_id]})
+
+    @staticmethod
+    def _copy_key(index: int) -> str:
+        return f"{index}:file"
+
+    async def _sent(self, sent: dict[str, list[int]]) -> None:
+        self.job = await self._record(self.job, sent)
+
+
+def exclusive_key(tool: Tool, spec: JobSpec) -> str | None:
+    """Work only one unfinished job may do at a time: an actor's training of each kind."""
+    if not tool.kind.is_training:
+        return None
+    return f"{tool.name}:{ActorJobInput.model_validate(spec.options).actor_id}"
+
+
+def public_link(url: str | None) -> str | None:
+    """An output URL a user can open, to be given out when the file is too large."""
+    return url if url and url.startswith(("https://", "http://")) else None
+
+
+def _extension(kind: OutputKind, image: ImageInfo | None, url: str) -> str:
+    if image is not None:
+        return image.extension
+    if kind is OutputKind.VIDEO:
+        return "mp4"
+    return PurePosixPath(urlsplit(url).path).suffix.lstrip(".") or "bin"
 
 
 def provider_reason(error: str | None) -> str | None:
@@ -547,10 +954,8 @@ def failure_of(err: Exception) -> JobFailure:
             return JobFailure(texts.provider_refused_input(provider_reason(str(err))))
         log.error("provider problem the operator should look at: %r", err)
         return JobFailure(None)
-    if isinstance(err, OutputTooLarge):
-        return JobFailure(texts.RESULT_TOO_LARGE)
-    if isinstance(err, BadRequest):
-        return JobFailure(texts.INPUT_FILE_UNAVAILABLE)
     if isinstance(err, Forbidden):
         log.info("the user blocked the bot; the job is dropped and refunded")
+    elif isinstance(err, BadRequest):
+        log.warning("Telegram refused a message of the job: %s", err.message)
     return JobFailure(None)

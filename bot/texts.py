@@ -158,8 +158,37 @@ def refund_note(title: str) -> str:
 
 PROVIDER_UNAVAILABLE = "That AI service is not available right now. Please try again later."
 JOB_TIMED_OUT = "It took far longer than it should, so I stopped waiting."
-RESULT_TOO_LARGE = "The result is larger than Telegram lets me send (50 MB)."
+RESULT_TOO_LARGE = (
+    "The result is larger than Telegram lets me send, and the AI service offers no link to it."
+)
+RESULT_UNDELIVERABLE = "Telegram would not accept the result in any form I could send it."
 INPUT_FILE_UNAVAILABLE = "I could not fetch one of your files from Telegram any more."
+
+
+def result_link(title: str, url: str) -> str:
+    return (
+        f"Your {title.lower()} result is larger than Telegram lets me send, so here is a "
+        f"download link:\n{url}\n\nThe link expires after a while: save the file soon."
+    )
+
+
+def result_refused_link(title: str, url: str) -> str:
+    return (
+        f"Telegram would not take your {title.lower()} result as a file, so here is a "
+        f"download link:\n{url}\n\nThe link expires after a while: save the file soon."
+    )
+
+
+def too_many_jobs(limit: int) -> str:
+    return (
+        f"You already have {limit} jobs running, the most at once. Please wait until one of "
+        "them finishes, then try again. Nothing was charged."
+    )
+
+
+ALREADY_UNDER_WAY = (
+    "That is already under way, so I did not start it a second time. Nothing was charged."
+)
 
 
 def provider_refused_input(detail: str | None) -> str:

@@ -14,7 +14,10 @@ from providers.models import FaceswapInput, LipsyncInput, MediaKind
 
 class OutputKind(StrEnum):
     PHOTO = "photo"
+    """Sent as a photo (several as albums); one Telegram cannot show goes as a document."""
     VIDEO = "video"
+    DOCUMENT = "document"
+    """Sent as a file, untouched (an upscaled image keeps every pixel)."""
 
 
 class ToolKind(StrEnum):
@@ -48,6 +51,8 @@ class Tool:
     count_option: str | None = None
     """The option that sets how many outputs a job makes (`batch_size`, `number_of_images`);
     None: one output."""
+    photo_also_as_file: bool = False
+    """Each photo sent also comes as a file, which Telegram does not recompress."""
 
     def expected_outputs(self, options: dict[str, Any]) -> int:
         """How many outputs a job with these options makes (what a partial job is refunded by)."""
@@ -62,6 +67,7 @@ FACESWAP = Tool(
     output=OutputKind.PHOTO,
     input_model=FaceswapInput,
     deadline=timedelta(minutes=15),
+    photo_also_as_file=True,
 )
 LIPSYNC = Tool(
     name="lipsync",

@@ -13,7 +13,7 @@ from bot.config import CreditPack
 from bot.context import BotContext
 from bot.tools import JobSpec, Tool
 from handlers.conversation import Handlers
-from storage.jobs import Job, JobNotQuoted
+from storage.jobs import ConflictingJob, Job, JobNotQuoted, TooManyJobs
 from storage.users import InsufficientCredits
 
 CONFIRM_PREFIX = "job:go:"
@@ -48,6 +48,8 @@ async def place_order(
             texts.short_of_credits(refused.needed, refused.balance),
             reply_markup=packs_keyboard(context.services.settings.credit_packs, job),
         )
+    except TooManyJobs as refused:
+        await update.effective_chat.send_message(texts.too_many_jobs(refused.limit))
 
 
 async def balance_covering(update: Update, context: BotContext, price: int) -> int | None:
@@ -143,6 +145,14 @@ async def confirm(update: Update, context: BotContext) -> None:
             texts.short_of_credits(refused.needed, refused.balance),
             reply_markup=packs_keyboard(context.services.settings.credit_packs, job),
         )
+        return
+    except TooManyJobs as refused:
+        await query.answer()
+        await query.edit_message_text(texts.too_many_jobs(refused.limit))
+        return
+    except ConflictingJob:
+        await query.answer()
+        await query.edit_message_text(texts.ALREADY_UNDER_WAY)
         return
     await query.answer()
     await query.edit_message_text(texts.JOB_ACCEPTED)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from providers.models import (
     Generation,
@@ -27,8 +27,9 @@ class GenerationSource(Protocol):
 
     async def result(self, generation_id: str) -> GenerationResult: ...
 
-    async def download(self, url: str) -> bytes:
-        """Fetch the bytes of one output."""
+    async def download(self, url: str, into: BinaryIO, max_bytes: int) -> int:
+        """Stream one output into `into` and return its size, never holding it whole;
+        raises OutputTooLargeError, keeping nothing, when it is over `max_bytes`."""
         ...
 
     async def aclose(self) -> None: ...

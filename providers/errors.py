@@ -2,6 +2,7 @@
 
     ProviderError                       anything a provider client raises
     ├── ProviderUnavailableError        the provider is disabled or not configured
+    ├── OutputTooLargeError             a download over the caller's size limit, abandoned
     ├── APIConnectionError              no response: connection refused, reset, DNS, ...
     │   └── APITimeoutError             no response in time
     ├── APIResponseValidationError      a response body that does not parse
@@ -48,6 +49,7 @@ __all__ = [
     "InsufficientCreditsError",
     "InternalServerError",
     "NotFoundError",
+    "OutputTooLargeError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "ProviderError",
@@ -79,6 +81,17 @@ class ProviderError(Exception):
 
 class ProviderUnavailableError(ProviderError):
     """The provider is disabled or not configured, so no request was made."""
+
+
+class OutputTooLargeError(ProviderError):
+    """A download over the caller's size limit, stopped there (its bytes never held)."""
+
+    def __init__(self, limit: int, size: int | None = None) -> None:
+        shown = "" if size is None else f" ({size} bytes)"
+        super().__init__(f"the output{shown} is over the limit of {limit} bytes")
+        self.limit = limit
+        self.size = size
+        """The size the provider declared, when it did."""
 
 
 class APIConnectionError(ProviderError):

@@ -42,7 +42,7 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from functools import cache
 from types import TracebackType
-from typing import TYPE_CHECKING, Annotated, Any, Final, Self
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Final, Self
 
 import httpx
 from pydantic import BeforeValidator, ConfigDict, SecretStr
@@ -430,9 +430,10 @@ class FramehoodClient:
             id=generation.id, status=generation.status, error=generation.error, outputs=outputs
         )
 
-    async def download(self, url: str) -> bytes:
-        """Fetch one output; the API key goes along only to the API's own origin."""
-        return await self._transport.download(url)
+    async def download(self, url: str, into: BinaryIO, max_bytes: int) -> int:
+        """Stream one output into `into`; the API key goes along only to the API's own
+        origin."""
+        return await self._transport.download(url, into, max_bytes)
 
     async def delete_model(self, model_ref: str) -> None:
         """Do nothing: Framehood documents no way to delete a LoRA file or a cloned voice,

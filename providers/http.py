@@ -1,6 +1,7 @@
 """What every provider client shares: one API origin, its credentials, retries and pacing.
 
-`ApiTransport.request` is the one place a provider request is sent. It retries what the
+`ApiTransport.request` is the one place a provider request is sent (`download` streams an
+output through the same retries into a file, up to a size limit). It retries what the
 caller says is safe to repeat (`repeatable` for GETs and idempotent writes, `refused_unprocessed`
 for writes that must not run twice): after `Retry-After` (capped) for a 429, otherwise with
 exponential backoff and jitter. A request takes a place in line in the shared `RateBudget`
@@ -18,9 +19,9 @@ import asyncio
 import logging
 import mimetypes
 import random
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, Final, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, BinaryIO, Final, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -33,11 +34,12 @@ from providers.errors import (
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    OutputTooLargeError,
     RateLimitError,
     make_status_error,
 )
 from providers.models import MediaKind
-from providers.ratelimit import Bucket, Priority, RateBudget, Ticket
+from providers.ratelimit import Bucket, Priority, RateBudget, Slot, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +50,12 @@ INITIAL_RETRY_DELAY: Final = 0.5
 MAX_RETRY_DELAY: Final = 8.0
 MAX_RETRY_AFTER: Final = 60.0
 """A longer `Retry-After` is cut to this; the caller sees the 429 if it persists."""
+DOWNLOAD_CHUNK: Final = 64 * 1024
+"""Bytes a download holds in memory at a time."""
 
 Sleep = Callable[[float], Awaitable[None]]
 _Model = TypeVar("_Model", bound=pydantic.BaseModel)
+_Result = TypeVar("_Result")
 
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 
@@ -120,25 +125,59 @@ class ApiTransport:
             "GET", url, bucket="read", priority=priority, retry_on=repeatable, **kwargs
         )
 
-    async def download(self, url: str) -> bytes:
-        """Fetch a produced file; the credentials go along only to the API's own origin."""
+    async def download(self, url: str, into: BinaryIO, max_bytes: int) -> int:
+        """Stream a produced file into `into`; returns its size in bytes.
+
+        The body is written chunk by chunk, never held whole. Past `max_bytes` (told by
+        Content-Length up front, or counted while streaming) it stops and raises
+        OutputTooLargeError. A retried attempt starts the file over. The credentials go
+        along only to the API's own origin, where the download also takes a read slot (ahead
+        of status polls).
+        """
         target = self.base.join(url)  # a relative URL is the API's own
         if target.scheme not in _DEFAULT_PORTS:
             raise APIResponseValidationError(
                 f"cannot download an output from a {target.scheme!r} URL", status_code=200
             )
         own = self.is_own(target)
-        response = await self.request(
-            "GET",
-            target,
-            bucket="read" if own else None,
-            priority=Priority.FETCH,
-            retry_on=repeatable,
-            authorized=own,
-            # httpx drops the Authorization header on a redirect to another origin.
-            follow_redirects=True,
-        )
-        return response.content
+        where = redacted("GET", target)
+        headers = {"Authorization": self._authorization.get_secret_value()} if own else {}
+        ticket = self._ticket("read", Priority.FETCH) if own else None
+
+        async def attempt() -> int:
+            into.seek(0)
+            into.truncate()
+            request = self._http.build_request(
+                "GET",
+                target,
+                headers=headers,
+                timeout=httpx.USE_CLIENT_DEFAULT if self._timeout is None else self._timeout,
+            )
+            async with _slot_of(ticket) as slot:
+                with _translate_transport_errors(where):
+                    # httpx drops the Authorization header on a redirect to another origin.
+                    response = await self._http.send(request, stream=True, follow_redirects=True)
+                if slot is not None:
+                    slot.answered(response.status_code, response.headers)
+            try:
+                if response.is_error:
+                    await response.aread()
+                    raise make_status_error(response)
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise OutputTooLargeError(max_bytes, int(declared))
+                size = 0
+                with _translate_transport_errors(where):
+                    async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise OutputTooLargeError(max_bytes)
+                        into.write(chunk)
+                return size
+            finally:
+                await response.aclose()
+
+        return await self._retrying(where, repeatable, attempt)
 
     async def request(
         self,
@@ -163,6 +202,31 @@ class ApiTransport:
         if self._timeout is not None:
             kwargs["timeout"] = self._timeout
         where = redacted(method, url)
+        ticket = self._ticket(bucket, priority) if bucket is not None else None
+
+        async def attempt() -> httpx.Response:
+            async with _slot_of(ticket) as slot:
+                with _translate_transport_errors(where):
+                    response = await self._http.request(method, url, headers=headers, **kwargs)
+                if slot is not None:
+                    slot.answered(response.status_code, response.headers)
+            if response.is_error:
+                raise make_status_error(response)
+            return response
+
+        return await self._retrying(where, retry_on, attempt)
+
+    def _ticket(self, bucket: Bucket, priority: Priority) -> Ticket | None:
+        """A place in line in the budget, kept across retries; None without a budget."""
+        return None if self._budget is None else self._budget.ticket(bucket, priority)
+
+    async def _retrying(
+        self,
+        where: str,
+        retry_on: Callable[[BaseException], bool],
+        attempt: Callable[[], Awaitable[_Result]],
+    ) -> _Result:
+        """Run `attempt` until it succeeds, or fails in a way `retry_on` does not allow."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._max_retries + 1),
             retry=retry_if_exception(retry_on),
@@ -171,35 +235,10 @@ class ApiTransport:
             before_sleep=lambda state: _log_retry(where, state, self._max_retries),
             reraise=True,
         )
-        ticket = None
-        if bucket is not None and self._budget is not None:
-            ticket = self._budget.ticket(bucket, priority)
-        async for attempt in retrying:
-            with attempt:
-                response = await self._send(ticket, where, method, url, headers, kwargs)
-                if response.is_error:
-                    raise make_status_error(response)
-                return response
+        async for attempt_state in retrying:
+            with attempt_state:
+                return await attempt()
         raise AssertionError("unreachable: tenacity reraises the last error")
-
-    async def _send(
-        self,
-        ticket: Ticket | None,
-        where: str,
-        method: str,
-        url: httpx.URL,
-        headers: dict[str, str],
-        kwargs: dict[str, Any],
-    ) -> httpx.Response:
-        """One attempt, in a slot of the budget when there is one."""
-        if ticket is None:
-            with _translate_transport_errors(where):
-                return await self._http.request(method, url, headers=headers, **kwargs)
-        async with ticket.slot() as slot:
-            with _translate_transport_errors(where):
-                response = await self._http.request(method, url, headers=headers, **kwargs)
-            slot.answered(response.status_code, response.headers)
-            return response
 
     async def aclose(self) -> None:
         """Close the HTTP client, unless it was handed in (then its owner closes it)."""
@@ -233,6 +272,16 @@ def parse(model: type[_Model], response: httpx.Response) -> _Model:
 def redacted(method: str, url: httpx.URL) -> str:
     """`METHOD scheme://host/path`, without a query that may hold a signed-URL token."""
     return f"{method} {url.copy_with(query=None, fragment=None)}"
+
+
+@asynccontextmanager
+async def _slot_of(ticket: Ticket | None) -> AsyncIterator[Slot | None]:
+    """One attempt's slot of the budget, or None for a request outside it."""
+    if ticket is None:
+        yield None
+        return
+    async with ticket.slot() as slot:
+        yield slot
 
 
 @contextmanager

@@ -33,11 +33,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from providers.errors import NotFoundError
+from providers.errors import NotFoundError, OutputTooLargeError
 from providers.models import (
     Generation,
     GenerationResult,
@@ -337,7 +337,15 @@ class MockProvider:
                 outputs.append(Output(asset_id=asset_id, url=url, download_url=url))
         return GenerationResult(id=generation_id, status=status, outputs=outputs)
 
-    async def download(self, url: str) -> bytes:
+    async def download(self, url: str, into: BinaryIO, max_bytes: int) -> int:
+        data = await self._output(url)
+        if len(data) > max_bytes:
+            raise OutputTooLargeError(max_bytes, len(data))
+        into.write(data)
+        return len(data)
+
+    async def _output(self, url: str) -> bytes:
+        """The placeholder an output URL stands for (small: a PNG card or a short MP4)."""
         generation_id, index = _output_of_url(url)
         tool, count = _parse_generation_id(generation_id)
         spec = _spec(tool)
@@ -386,7 +394,7 @@ class MockProvider:
         output = _output_of_asset(asset_id)
         if output is None or _spec(_parse_generation_id(output[0])[0]).kind is MediaKind.VIDEO:
             return None
-        return await self.download(_output_url(*output, MediaKind.IMAGE))
+        return await self._output(_output_url(*output, MediaKind.IMAGE))
 
     def _status_of(self, generation_id: str) -> GenerationStatus:
         _parse_generation_id(generation_id)

@@ -44,7 +44,7 @@ import base64
 import logging
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, Self
 
 import httpx
 from pydantic import ConfigDict, Field, SecretStr
@@ -393,9 +393,10 @@ class ScenarioClient:
             id=generation.id, status=generation.status, error=generation.error, outputs=outputs
         )
 
-    async def download(self, url: str) -> bytes:
-        """Fetch one output; the credentials go along only to the API's own origin."""
-        return await self._transport.download(url)
+    async def download(self, url: str, into: BinaryIO, max_bytes: int) -> int:
+        """Stream one output into `into`; the credentials go along only to the API's own
+        origin."""
+        return await self._transport.download(url, into, max_bytes)
 
     async def aclose(self) -> None:
         await self._transport.aclose()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import math
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, Self
 
 import httpx
 from pydantic import SecretStr
@@ -152,9 +152,10 @@ class ZenCreatorClient:
         url = self._transport.url("generations", generation_id, "result")
         return parse(GenerationResult, await self._transport.get(url, priority=Priority.FETCH))
 
-    async def download(self, url: str) -> bytes:
-        """Fetch one output; the API key goes along only to the API's own origin."""
-        return await self._transport.download(url)
+    async def download(self, url: str, into: BinaryIO, max_bytes: int) -> int:
+        """Stream one output into `into`; the API key goes along only to the API's own
+        origin."""
+        return await self._transport.download(url, into, max_bytes)
 
     async def balance(self) -> float:
         response = await self._transport.get(self._transport.url("balance"))

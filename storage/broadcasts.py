@@ -11,6 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from storage.db import Database, utcnow
+from storage.users import mark_unreachable
 
 
 class DeliveryState(StrEnum):
@@ -131,9 +132,7 @@ class BroadcastsRepository:
                 (state, error, now, broadcast_id, user_id),
             )
             if blocked:
-                await tx.execute(
-                    "UPDATE users SET unreachable_since = ? WHERE id = ?", (now, user_id)
-                )
+                await mark_unreachable(tx, user_id)
 
     async def finish(self, broadcast_id: int) -> BroadcastCounts | None:
         """Close the broadcast and count its deliveries; None if it was closed already."""

@@ -77,13 +77,28 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run statements atomically: commit on success, roll back on any exception."""
         async with self._lock:
-            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                await self._settled("BEGIN IMMEDIATE")
+            except asyncio.CancelledError:
+                await self._settled("ROLLBACK")
+                raise
             try:
                 yield self._connection
             except BaseException:
-                await self._connection.execute("ROLLBACK")
+                await self._settled("ROLLBACK")
                 raise
-            await self._connection.execute("COMMIT")
+            await self._settled("COMMIT")
+
+    async def _settled(self, sql: str) -> None:
+        """Run a transaction statement to its end even when the caller is cancelled meanwhile
+        (then raise CancelledError after it): cut off, a BEGIN would still run on the
+        connection's thread and leave it inside a transaction no one ends."""
+        statement = asyncio.ensure_future(self._connection.execute(sql))
+        try:
+            await asyncio.shield(statement)
+        except asyncio.CancelledError:
+            await asyncio.wait([statement])
+            raise
 
     async def fetch_one(self, sql: str, *params: object) -> aiosqlite.Row | None:
         async with self._lock:

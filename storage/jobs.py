@@ -1,13 +1,17 @@
 """Jobs: one row per paid action, moved step by step by the job engine.
 
 Every step is written here before the next one begins, so a restarted process knows
-exactly where each job stands. A worker claims a job with a lease before touching it.
+exactly where each job stands. A worker claims a job with a lease before touching it, and
+every write of a step (and the refund) is made only while the worker still holds that
+lease: a worker that lost it can never write an older state over a newer one.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -16,7 +20,7 @@ import aiosqlite
 from pydantic import BaseModel, Field, field_validator
 
 from storage.db import Database, utcnow
-from storage.users import LedgerKind, apply_credits
+from storage.users import LedgerKind, apply_credits, mark_unreachable
 
 
 class JobState(StrEnum):
@@ -38,8 +42,10 @@ UNFINISHED = (
     JobState.FAILED,
     JobState.PARTIAL,
 )
+_UNFINISHED_SQL = "(" + ", ".join(f"'{state}'" for state in UNFINISHED) + ")"
 
-# Columns the engine records as a job moves; anything else is fixed at creation.
+# Columns the engine records as a job moves; anything else is fixed at creation or written
+# by its own method (reservation, deliveries, refund, leases).
 STEP_COLUMNS = frozenset(
     {
         "state",
@@ -48,11 +54,12 @@ STEP_COLUMNS = frozenset(
         "status_text",
         "outputs",
         "error",
-        "delivered_message_ids",
         "submitted_at",
-        "deadline_at",
     }
 )
+
+_RENEW_BATCH = 500
+"""Job ids per lease renewal statement (SQLite caps the parameters of one statement)."""
 
 
 class JobOutput(BaseModel):
@@ -62,6 +69,9 @@ class JobOutput(BaseModel):
     """Where the bytes are fetched; for a training, the trained model's reference."""
     asset_id: str | None = None
     """The provider's asset id of the output, which a later job takes as an input as it is."""
+    link: str | None = None
+    """The provider's public link to the output, given to the user when the file is too
+    large for Telegram; None when the provider offers none."""
 
 
 class Job(BaseModel):
@@ -80,20 +90,26 @@ class Job(BaseModel):
     error: str | None = None
     """Why it failed, in words safe to show the user; None for a generic reason."""
     refunded: int = 0
-    delivered_message_ids: list[int] = Field(default_factory=list)
+    deliveries: dict[str, list[int]] = Field(default_factory=dict)
+    """Each send of the delivery made so far (see `record_sent`) -> its message ids."""
+    exclusive_key: str | None = None
     created_at: str
     updated_at: str
+    reserved_at: str | None = None
+    """When the job was charged; its deadline counts from here."""
     submitted_at: str | None = None
     deadline_at: str | None = None
     lease_owner: str | None = None
     lease_expires_at: str | None = None
 
-    @field_validator("spec", mode="before")
+    @field_validator("spec", "deliveries", mode="before")
     @classmethod
-    def _decode_spec(cls, value: object) -> object:
+    def _decode_object(cls, value: object) -> object:
+        if value is None:
+            return {}
         return json.loads(value) if isinstance(value, str) else value
 
-    @field_validator("outputs", "delivered_message_ids", mode="before")
+    @field_validator("outputs", mode="before")
     @classmethod
     def _decode_list(cls, value: object) -> object:
         if value is None:
@@ -105,8 +121,35 @@ class Job(BaseModel):
         return [{"url": item} if isinstance(item, str) else item for item in items]
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """What charging a job checks and records besides the debit."""
+
+    deadline: timedelta
+    """How long the job may take from the charge until its result is in."""
+    max_unfinished: int
+    """Jobs one user may have unfinished at once; reaching it refuses the charge."""
+
+
 class JobNotQuoted(Exception):
     """The job is no longer waiting for the user's confirmation (confirmed or declined)."""
+
+
+class TooManyJobs(Exception):
+    """The user already has the most unfinished jobs allowed; nothing was charged."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"already {limit} unfinished jobs")
+        self.limit = limit
+
+
+class ConflictingJob(Exception):
+    """Another unfinished job does the same exclusive work; nothing was charged."""
+
+
+class LeaseLost(Exception):
+    """The worker no longer holds the job's lease (another one took it over); nothing was
+    written, and the worker must leave the job alone."""
 
 
 class JobsRepository:
@@ -123,50 +166,48 @@ class JobsRepository:
         provider: str,
         spec: dict[str, Any],
         price: int,
-        reserve: bool,
+        exclusive_key: str | None = None,
+        reservation: Reservation | None = None,
     ) -> Job:
-        """Insert a job: only quoted, or reserved with its debit in the same transaction.
+        """Insert a job: quoted, or (with a reservation) charged in the same transaction.
 
-        Raises InsufficientCredits, writing nothing, when a reservation is not affordable.
+        Raises, writing nothing: InsufficientCredits when the balance does not cover it,
+        TooManyJobs at the user's limit, ConflictingJob when its exclusive work runs already.
         """
         now = utcnow()
-        state = JobState.RESERVED if reserve else JobState.QUOTED
         async with self._db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO jobs (id, user_id, chat_id, tool, provider, state, spec, price,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " exclusive_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job_id,
                     user_id,
                     chat_id,
                     tool,
                     provider,
-                    state,
+                    JobState.QUOTED,
                     json.dumps(spec),
                     price,
+                    exclusive_key,
                     now,
                     now,
                 ),
             )
-            if reserve:
-                await _debit(tx, job_id, user_id, price, tool)
+            if reservation is not None:
+                await _reserve(tx, job_id, reservation)
             return await _fetch(tx, job_id)
 
-    async def reserve(self, job_id: str, user_id: int) -> Job:
+    async def reserve(self, job_id: str, user_id: int, reservation: Reservation) -> Job:
         """Charge a quoted job of this user and mark it reserved, atomically.
 
-        Raises JobNotQuoted if it was already confirmed or declined (a double press),
-        InsufficientCredits if the balance no longer covers it.
+        Raises JobNotQuoted if it was already confirmed or declined (a double press), and
+        what `create` raises for a reservation.
         """
         async with self._db.transaction() as tx:
             job = await _fetch(tx, job_id)
             if job.user_id != user_id or job.state is not JobState.QUOTED:
                 raise JobNotQuoted(job_id)
-            await _debit(tx, job_id, user_id, job.price, job.tool)
-            await tx.execute(
-                "UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?",
-                (JobState.RESERVED, utcnow(), job_id),
-            )
+            await _reserve(tx, job_id, reservation)
             return await _fetch(tx, job_id)
 
     async def decline(self, job_id: str, user_id: int) -> Job:
@@ -185,8 +226,11 @@ class JobsRepository:
         row = await self._db.fetch_one("SELECT * FROM jobs WHERE id = ?", job_id)
         return Job.model_validate(dict(row)) if row else None
 
-    async def record(self, job_id: str, **step: Any) -> Job:
-        """Write the outcome of one step (state, generation id, outputs, ...)."""
+    async def record(self, job_id: str, worker: str, **step: Any) -> Job:
+        """Write the outcome of one step (state, generation id, outputs, ...).
+
+        Raises LeaseLost, writing nothing, unless `worker` holds the job's lease.
+        """
         unknown = set(step) - STEP_COLUMNS
         if unknown:
             raise ValueError(f"not a step column: {sorted(unknown)}")
@@ -196,16 +240,53 @@ class JobsRepository:
         }
         assignments = ", ".join(f"{column} = ?" for column in values)
         async with self._db.transaction() as tx:
-            await tx.execute(
-                f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?",
-                (*values.values(), utcnow(), job_id),
+            await _update_held(
+                tx,
+                job_id,
+                worker,
+                f"{assignments}, updated_at = ?",
+                (*values.values(), utcnow()),
             )
             return await _fetch(tx, job_id)
 
-    async def refund(self, job_id: str, amount: int, note: str) -> bool:
-        """Give `amount` back for this job, exactly once; False if it was refunded already."""
+    async def record_sent(self, job_id: str, worker: str, sent: dict[str, list[int]]) -> Job:
+        """Add sends of the delivery (send key -> message ids) as soon as they are made.
+
+        Raises LeaseLost, writing nothing, unless `worker` holds the job's lease.
+        """
+        async with self._db.transaction() as tx:
+            await _update_held(
+                tx,
+                job_id,
+                worker,
+                "deliveries = json_patch(COALESCE(deliveries, '{}'), ?), updated_at = ?",
+                (json.dumps(sent), utcnow()),
+            )
+            return await _fetch(tx, job_id)
+
+    async def finish(self, job_id: str, worker: str, *, unreachable: bool = False) -> Job:
+        """Mark the job delivered; `unreachable` also records that the user blocked the bot.
+
+        Raises LeaseLost, writing nothing, unless `worker` holds the job's lease.
+        """
+        async with self._db.transaction() as tx:
+            await _update_held(
+                tx, job_id, worker, "state = ?, updated_at = ?", (JobState.DELIVERED, utcnow())
+            )
+            job = await _fetch(tx, job_id)
+            if unreachable:
+                await mark_unreachable(tx, job.user_id)
+            return job
+
+    async def refund(self, job_id: str, worker: str, amount: int, note: str) -> bool:
+        """Give `amount` back for this job, exactly once; False if it was refunded already.
+
+        Raises LeaseLost, writing nothing, unless `worker` holds the job's lease.
+        """
         async with self._db.transaction() as tx:
             job = await _fetch(tx, job_id)
+            if job.lease_owner != worker:
+                raise LeaseLost(job_id)
             if job.refunded or amount <= 0:
                 return False
             try:
@@ -215,26 +296,49 @@ class JobsRepository:
             await tx.execute("UPDATE jobs SET refunded = ? WHERE id = ?", (amount, job_id))
             return True
 
-    async def unfinished(self) -> list[Job]:
-        """Every job the engine still has to move on, oldest first."""
-        placeholders = ", ".join("?" for _ in UNFINISHED)
+    async def claimable(self) -> list[str]:
+        """Unfinished jobs no live worker holds, by deadline: what the engine may take."""
         rows = await self._db.fetch_all(
-            f"SELECT * FROM jobs WHERE state IN ({placeholders}) ORDER BY created_at, id",
-            *UNFINISHED,
+            f"SELECT id FROM jobs WHERE state IN {_UNFINISHED_SQL}"
+            " AND (lease_owner IS NULL OR lease_expires_at < ?)"
+            " ORDER BY deadline_at, created_at, id",
+            _stamp(datetime.now(UTC)),
         )
-        return [Job.model_validate(dict(row)) for row in rows]
+        return [str(row["id"]) for row in rows]
 
     async def claim(self, job_id: str, worker: str, lease_seconds: float) -> bool:
         """Take or renew the lease on a job; False if another live worker holds it."""
         now = datetime.now(UTC)
-        expires = (now + timedelta(seconds=lease_seconds)).isoformat(timespec="milliseconds")
         async with self._db.transaction() as tx:
             cursor = await tx.execute(
                 "UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE id = ?"
                 " AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at < ?)",
-                (worker, expires, job_id, worker, now.isoformat(timespec="milliseconds")),
+                (
+                    worker,
+                    _stamp(now + timedelta(seconds=lease_seconds)),
+                    job_id,
+                    worker,
+                    _stamp(now),
+                ),
             )
             return cursor.rowcount == 1
+
+    async def renew(self, worker: str, job_ids: Iterable[str], lease_seconds: float) -> set[str]:
+        """Extend this worker's leases on these jobs; returns the ids it still holds."""
+        expires = _stamp(datetime.now(UTC) + timedelta(seconds=lease_seconds))
+        ids = list(job_ids)
+        held: set[str] = set()
+        async with self._db.transaction() as tx:
+            for start in range(0, len(ids), _RENEW_BATCH):
+                batch = ids[start : start + _RENEW_BATCH]
+                placeholders = ", ".join("?" for _ in batch)
+                cursor = await tx.execute(
+                    f"UPDATE jobs SET lease_expires_at = ? WHERE lease_owner = ?"
+                    f" AND id IN ({placeholders}) RETURNING id",
+                    (expires, worker, *batch),
+                )
+                held.update(str(row["id"]) for row in await cursor.fetchall())
+        return held
 
     async def release(self, job_id: str, worker: str) -> None:
         async with self._db.transaction() as tx:
@@ -243,6 +347,17 @@ class JobsRepository:
                 " WHERE id = ? AND lease_owner = ?",
                 (job_id, worker),
             )
+
+    async def release_predecessors(self, prefix: str, worker: str) -> int:
+        """Free the leases held by earlier runs of this worker: ids that start with `prefix`,
+        other than `worker`. Only safe while those runs are known to be gone."""
+        async with self._db.transaction() as tx:
+            cursor = await tx.execute(
+                "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL"
+                " WHERE substr(lease_owner, 1, ?) = ? AND lease_owner <> ?",
+                (len(prefix), prefix, worker),
+            )
+            return cursor.rowcount
 
     async def recent(self, user_id: int, limit: int = 10) -> list[Job]:
         rows = await self._db.fetch_all(
@@ -257,11 +372,53 @@ def _plain(items: list[Any]) -> list[Any]:
     return [item.model_dump() if isinstance(item, BaseModel) else item for item in items]
 
 
-async def _debit(
-    tx: aiosqlite.Connection, job_id: str, user_id: int, price: int, tool: str
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+async def _reserve(tx: aiosqlite.Connection, job_id: str, reservation: Reservation) -> None:
+    """Check the user's limits, debit the price and mark the quoted job reserved."""
+    job = await _fetch(tx, job_id)
+    row = await (
+        await tx.execute(
+            f"SELECT COUNT(*) AS unfinished FROM jobs WHERE user_id = ?"
+            f" AND state IN {_UNFINISHED_SQL}",
+            (job.user_id,),
+        )
+    ).fetchone()
+    if row is not None and row["unfinished"] >= reservation.max_unfinished:
+        raise TooManyJobs(reservation.max_unfinished)
+    now = datetime.now(UTC)
+    try:
+        await tx.execute(
+            "UPDATE jobs SET state = ?, reserved_at = ?, deadline_at = ?, updated_at = ?"
+            " WHERE id = ?",
+            (
+                JobState.RESERVED,
+                now.isoformat(timespec="seconds"),
+                (now + reservation.deadline).isoformat(timespec="seconds"),
+                now.isoformat(timespec="seconds"),
+                job_id,
+            ),
+        )
+    except sqlite3.IntegrityError as err:
+        if "exclusive_key" in str(err):
+            raise ConflictingJob(job.exclusive_key) from None
+        raise
+    if job.price:
+        await apply_credits(tx, job.user_id, -job.price, LedgerKind.CHARGE, job_id, job.tool)
+
+
+async def _update_held(
+    tx: aiosqlite.Connection, job_id: str, worker: str, assignments: str, values: tuple[Any, ...]
 ) -> None:
-    if price:
-        await apply_credits(tx, user_id, -price, LedgerKind.CHARGE, job_id, tool)
+    """Run `UPDATE jobs SET <assignments>` on the job if `worker` holds its lease."""
+    cursor = await tx.execute(
+        f"UPDATE jobs SET {assignments} WHERE id = ? AND lease_owner = ?",
+        (*values, job_id, worker),
+    )
+    if cursor.rowcount != 1:
+        raise LeaseLost(job_id)
 
 
 async def _fetch(tx: aiosqlite.Connection, job_id: str) -> Job:

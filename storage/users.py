@@ -218,5 +218,14 @@ async def apply_credits(
     return balance + amount
 
 
+async def mark_unreachable(tx: aiosqlite.Connection, user_id: int) -> None:
+    """Record, inside the caller's transaction, that a send to the user was refused because
+    they blocked the bot; broadcasts skip them until they write again."""
+    await tx.execute(
+        "UPDATE users SET unreachable_since = ? WHERE id = ? AND unreachable_since IS NULL",
+        (utcnow(), user_id),
+    )
+
+
 def _user(row: aiosqlite.Row) -> User:
     return User.model_validate(dict(row))

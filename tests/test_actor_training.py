@@ -168,6 +168,26 @@ async def test_training_needs_four_photos_and_a_running_one_blocks_another(
     assert len(scenario.models) == 1
 
 
+async def test_two_confirmed_training_quotes_for_one_actor_charge_once(
+    telegram: BotApiEmulator, scenario: FakeScenario, start_bot: Any
+) -> None:
+    bot: RunningBot = await start_bot(**on_scenario(scenario))
+    ann = telegram.user(101)
+    await create_actor(ann, "Anna", FACES)
+    card = await open_card(ann, "Anna")
+    quotes = []
+    for _ in range(2):  # two quotes, both taken before either is confirmed
+        await ann.press(card, texts.train_likeness_button(LIKENESS_PRICE))
+        quotes.append(await ann.wait_for_text("Training Anna's likeness on 4 photos"))
+    for quote in quotes:
+        await ann.press(quote, texts.start_button(LIKENESS_PRICE))
+    await telegram.wait_until(lambda: quotes[1].text == texts.ALREADY_UNDER_WAY)
+    assert quotes[0].text == texts.JOB_ACCEPTED
+    await scenario.wait_for_model(type="flux.1-lora", status="training")
+    assert len(scenario.models) == 1
+    assert await bot.services.ledger.balance(101) == 500 - LIKENESS_PRICE
+
+
 async def test_voice_is_cloned_at_scenario_with_the_actors_sample(
     telegram: BotApiEmulator, scenario: FakeScenario, start_bot: Any
 ) -> None:

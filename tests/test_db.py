@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -36,5 +37,28 @@ async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
                 )
                 raise RuntimeError("abort")
         assert await db.fetch_one("SELECT * FROM users") is None
+    finally:
+        await db.close()
+
+
+async def test_a_transaction_cancelled_as_it_begins_leaves_the_connection_usable(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "castbot.sqlite3")
+
+    async def write() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO alerts (name, sent_at) VALUES ('a', 'now')")
+
+    try:
+        task = asyncio.create_task(write())
+        await asyncio.sleep(0)  # the task is waiting for its BEGIN now
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with db.transaction() as tx:  # no transaction was left open
+            await tx.execute("INSERT INTO alerts (name, sent_at) VALUES ('b', 'now')")
+        rows = await db.fetch_all("SELECT name FROM alerts")
+        assert [row["name"] for row in rows] == ["b"]
     finally:
         await db.close()

@@ -425,6 +425,33 @@ async def test_photo_upload_over_10_mb_is_refused(bot: Bot, tg: BotApiEmulator) 
     assert tg.messages(1) == []
 
 
+@pytest.mark.parametrize(("width", "height"), [(10_001, 1), (2_100, 100)])
+async def test_a_photo_of_impossible_dimensions_is_refused(
+    bot: Bot, tg: BotApiEmulator, width: int, height: int
+) -> None:
+    tg.user(1)
+    with pytest.raises(BadRequest, match="Photo_invalid_dimensions"):
+        await bot.send_photo(1, make_jpeg(width=width, height=height))
+    await bot.send_document(1, make_jpeg(width=width, height=height), filename="wide.jpg")
+    assert [m.method for m in tg.messages(1)] == ["sendDocument"]
+
+
+async def test_a_held_call_waits_for_its_release(bot: Bot, tg: BotApiEmulator) -> None:
+    tg.user(1)
+    before = tg.hold("sendMessage", matching=lambda params: params.get("text") == "two")
+    after = tg.hold("sendMessage", handled=True, skip=1)
+    await bot.send_message(1, "one")
+    second = asyncio.create_task(bot.send_message(1, "two"))
+    await before.wait_reached()
+    assert [m.text for m in tg.messages(1)] == ["one"]
+    before.release()
+    await after.wait_reached()
+    assert [m.text for m in tg.messages(1)] == ["one", "two"]  # taken, not yet answered
+    assert not second.done()
+    after.release()
+    assert (await second).text == "two"
+
+
 # --- What users send
 
 

@@ -31,6 +31,7 @@ from providers.framehood import (
     FramehoodClient,
 )
 from providers.models import GenerationStatus, MediaKind, TrainingFile, TrainingState
+from tests.downloads import download_bytes
 from tests.fakes.framehood import (
     DEFAULT_LORA,
     DISABLED_CODE,
@@ -302,7 +303,7 @@ async def test_training_statuses_map_onto_the_training(
     output = fake.jobs[job_id].output
     assert output is not None and trained.model_ref == output["diffusers_lora_file"]["url"]
     assert trained.model_ref is not None and trained.model_ref.startswith(fake.base_url)
-    assert await client.download(trained.model_ref) == b"the lora weights"
+    assert await download_bytes(client, trained.model_ref) == b"the lora weights"
 
 
 async def test_a_failed_training_carries_the_reason(
@@ -465,7 +466,7 @@ async def test_picture_status_result_and_download(
     assert result.status is GenerationStatus.SUCCEEDED and len(result.outputs) == 1
     url = result.outputs[0].fetch_url
     assert url is not None and url.startswith(fake.base_url)
-    assert await client.download(url) == default_image()
+    assert await download_bytes(client, url) == default_image()
 
 
 async def test_a_picture_without_a_trigger_word_keeps_the_prompt(

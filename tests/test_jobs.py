@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from bot import texts
 from bot.playground.emulator import BotApiEmulator, FileRef, make_jpeg
 from bot.pricing import faceswap_price
-from bot.tools import FACESWAP, FileInput, JobSpec
+from bot.tools import FACESWAP, LIPSYNC, FileInput, JobSpec
 from providers.models import MediaKind
 from storage.jobs import JobState
-from tests.conftest import RunningBot
+from tests.conftest import ZENCREATOR_KEY, RunningBot
 from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import next_media, send_both_photos, start_faceswap
 
@@ -39,6 +43,14 @@ async def order_faceswap(bot: RunningBot, telegram: BotApiEmulator, user_id: int
         user_id=user_id, chat_id=user_id, tool=FACESWAP, spec=spec, price=faceswap_price(1)
     )
     return job.id
+
+
+async def move_deadline(bot: RunningBot, job_id: str, when: datetime) -> None:
+    """Set a job's deadline as if it had been charged long ago."""
+    async with bot.services.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE jobs SET deadline_at = ? WHERE id = ?", (when.isoformat(), job_id)
+        )
 
 
 async def test_the_status_message_moves_without_redundant_edits(
@@ -82,8 +94,7 @@ async def test_a_job_past_its_deadline_is_failed_and_refunded(
     job_id = await order_faceswap(bot, telegram, 101)
     generation = await zencreator.wait_for_generation()
     await zencreator.wait_until(lambda: generation.polls >= 1)
-    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
-    await bot.services.jobs.record(job_id, deadline_at=past)
+    await move_deadline(bot, job_id, datetime.now(UTC) - timedelta(seconds=1))
     failure = await ann.wait_for_text("Sorry, your face swap failed")
     assert texts.JOB_TIMED_OUT in (failure.text or "")
     assert await bot.services.ledger.balance(101) == 10
@@ -169,9 +180,135 @@ async def test_a_provider_down_until_the_deadline_fails_the_job_and_refunds(
     await bot.services.users.ensure(101, "Ann", None, welcome_credits=10)
     job_id = await order_faceswap(bot, telegram, 101)
     await zencreator.wait_until(lambda: len(zencreator.requests_for("POST /generations")) >= 4)
-    long_ago = (datetime.now(UTC) - FACESWAP.deadline - timedelta(seconds=1)).isoformat()
-    async with bot.services.db.transaction() as tx:
-        await tx.execute("UPDATE jobs SET created_at = ? WHERE id = ?", (long_ago, job_id))
+    await move_deadline(bot, job_id, datetime.now(UTC) - timedelta(seconds=1))
     failure = await ann.wait_for_text("Sorry, your face swap failed")
     assert "temporary problem" in (failure.text or "")
     assert await bot.services.ledger.balance(101) == 10
+
+
+async def test_an_input_telegram_no_longer_has_fails_at_once_and_is_refunded(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
+) -> None:
+    ann = telegram.user(101)
+    await bot.services.users.ensure(101, "Ann", None, welcome_credits=10)
+    gone = FileRef("AgACAgIAAxkBAAIBexpired", "AQADexpired", 1000)  # an expired file id
+    too_big = telegram.add_file(make_jpeg(), file_size=21 * 1024 * 1024)  # over getFile's 20 MB
+    for face in (gone, too_big):
+        spec = JobSpec(
+            files=[image_input("face_asset", face), image_input("ref_asset", face)],
+            options={"model": "SDXL"},
+        )
+        job = await bot.services.engine.order(
+            user_id=101, chat_id=101, tool=FACESWAP, spec=spec, price=1
+        )
+        failure = await ann.wait_for_text("Sorry, your face swap failed")
+        assert texts.INPUT_FILE_UNAVAILABLE in (failure.text or "")
+        await bot.services.engine.wait_idle()
+        settled = await bot.services.jobs.get(job.id)
+        assert settled is not None and settled.refunded == 1
+    # Each was asked for once: a refusal is not retried.
+    assert [params["file_id"] for method, params in telegram.requests if method == "getFile"] == [
+        gone.file_id,
+        too_big.file_id,
+    ]
+    assert zencreator.uploads == [] and zencreator.starts == []
+    assert await bot.services.ledger.balance(101) == 10
+
+
+async def test_a_user_may_have_only_so_many_jobs_running(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
+) -> None:
+    bot: RunningBot = await start_bot(max_jobs_per_user=2)
+    zencreator.plan("faceswap", polls_until_done=None, times=None)
+    ann = telegram.user(101)
+    await bot.services.users.ensure(101, "Ann", None, welcome_credits=10)
+    for _ in range(2):
+        await order_faceswap(bot, telegram, 101)
+    await zencreator.wait_for_generation(2)
+
+    await start_faceswap(ann)
+    await send_both_photos(ann)
+    refusal = await ann.wait_for_text("jobs running")
+    assert refusal.text == texts.too_many_jobs(2)
+    assert await bot.services.ledger.balance(101) == 8
+    assert len(await bot.services.jobs.recent(101)) == 2
+
+    for generation_id in zencreator.generations:
+        zencreator.finish(generation_id)
+    await bot.services.engine.wait_idle()
+    await order_faceswap(bot, telegram, 101)
+    await zencreator.wait_for_generation(3)
+    assert await bot.services.ledger.balance(101) == 7
+
+
+async def test_the_first_poll_waits_its_interval_after_the_start(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
+) -> None:
+    """The start answered the status: polling at once would spend a read for nothing."""
+    bot: RunningBot = await start_bot(zencreator_poll_interval=0.5)
+    telegram.user(101)
+    await bot.services.users.ensure(101, "Ann", None, welcome_credits=10)
+    await order_faceswap(bot, telegram, 101)
+
+    def started() -> bool:
+        return any(r.status == 201 for r in zencreator.requests_for("POST /generations"))
+
+    await zencreator.wait_until(started)
+    loop = asyncio.get_running_loop()
+    answered_at = loop.time()
+    await zencreator.wait_until(lambda: bool(zencreator.requests_for("GET /generations/*")))
+    assert loop.time() - answered_at >= 0.45
+
+
+async def test_each_job_event_is_logged_once_without_prompts_or_secrets(
+    telegram: BotApiEmulator,
+    zencreator: FakeZenCreator,
+    bot: RunningBot,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    ann = telegram.user(101)
+    await bot.services.users.ensure(101, "Ann", None, welcome_credits=30)
+    portrait = telegram.add_file(make_jpeg())
+    voice = telegram.add_file(b"OggS" + bytes(64))
+    spec = JobSpec(
+        files=[
+            image_input("image_asset", portrait),
+            FileInput(
+                field="audio_asset",
+                file_id=voice.file_id,
+                file_unique_id=voice.file_unique_id,
+                kind=MediaKind.AUDIO,
+                filename="voice.ogg",
+            ),
+        ],
+        options={"prompt": "whispering-secret-prompt"},
+    )
+    delivered = await bot.services.engine.order(
+        user_id=101, chat_id=101, tool=LIPSYNC, spec=spec, price=3
+    )
+    await next_media(ann, "sendVideo")
+    zencreator.plan("lipsync", status="failed", error="no face found")
+    failed = await bot.services.engine.order(
+        user_id=101, chat_id=101, tool=LIPSYNC, spec=spec, price=3
+    )
+    await ann.wait_for_text("Sorry, your lipsync failed")
+    await bot.services.engine.wait_idle()
+
+    def events(job_id: str) -> list[str]:
+        return [
+            record.getMessage().split(":")[0].removeprefix(f"job {job_id} ")
+            for record in caplog.records
+            if record.name == "bot.jobs"
+            and record.getMessage().startswith(f"job {job_id} ")
+            and record.levelno == logging.INFO
+        ]
+
+    assert events(delivered.id) == ["ordered", "started", "finished", "delivered"]
+    assert events(failed.id) == ["ordered", "started", "failed", "refunded"]
+    assert all("lipsync" in r.getMessage() for r in caplog.records if r.name == "bot.jobs")
+    # httpx logs URLs with the token at INFO; `python -m bot` turns it down to WARNING.
+    ours = [r for r in caplog.records if r.name.split(".")[0] in ("bot", "providers", "storage")]
+    logged = "\n".join(record.getMessage() for record in ours)
+    assert "whispering-secret-prompt" not in logged
+    assert ZENCREATOR_KEY not in logged and telegram.token not in logged

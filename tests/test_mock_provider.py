@@ -12,6 +12,7 @@ from PIL import Image
 from providers.errors import NotFoundError
 from providers.mock import MOCK_BALANCE, MockProvider
 from providers.models import GenerationStatus, MediaKind, Output
+from tests.downloads import download_bytes
 
 
 class FakeClock:
@@ -43,7 +44,7 @@ async def download_output(provider: MockProvider, generation_id: str) -> bytes:
     assert len(result.outputs) == 1
     url = result.outputs[0].fetch_url
     assert url is not None and url.startswith("mock://")
-    return await provider.download(url)
+    return await download_bytes(provider, url)
 
 
 def placeholder_mp4() -> bytes:
@@ -143,7 +144,7 @@ async def test_lipsync_output_is_the_shipped_mp4() -> None:
     url = result.outputs[0].fetch_url
     assert url is not None and url.endswith(".mp4")
 
-    data = await provider.download(url)
+    data = await download_bytes(provider, url)
     assert data[4:8] == b"ftyp"
     assert data == placeholder_mp4()
     assert 1_000 < len(data) < 60_000
@@ -171,7 +172,7 @@ async def test_foreign_ids_and_urls_are_rejected() -> None:
     with pytest.raises(NotFoundError):
         await provider.status("gen_123")
     with pytest.raises(NotFoundError):
-        await provider.download("https://cdn.example.com/output.png")
+        await download_bytes(provider, "https://cdn.example.com/output.png")
 
 
 async def test_balance_is_large_and_aclose_is_harmless() -> None:
@@ -250,7 +251,7 @@ async def test_image_tools_make_as_many_cards_as_asked(
     outputs = await finished(provider, clock, tool, await with_assets(provider, input))
     assert len(outputs) == count
     assert len({output.asset_id for output in outputs}) == count
-    cards = [await provider.download(output.fetch_url or "") for output in outputs]
+    cards = [await download_bytes(provider, output.fetch_url or "") for output in outputs]
     for card in cards:
         with Image.open(io.BytesIO(card)) as image:
             assert image.format == "PNG" and image.size == (768, 512)
@@ -263,7 +264,7 @@ async def test_video_tools_give_the_shipped_mp4(tool: str, input: dict[str, Any]
     provider = MockProvider(clock=clock)
     (output,) = await finished(provider, clock, tool, await with_assets(provider, input))
     assert output.asset_id is not None and (output.fetch_url or "").endswith(".mp4")
-    assert await provider.download(output.fetch_url or "") == placeholder_mp4()
+    assert await download_bytes(provider, output.fetch_url or "") == placeholder_mp4()
 
 
 async def test_cards_name_the_tool_and_the_options() -> None:
@@ -272,7 +273,7 @@ async def test_cards_name_the_tool_and_the_options() -> None:
 
     async def card(tool: str, input: dict[str, Any]) -> bytes:
         (output,) = await finished(provider, clock, tool, input)
-        return await provider.download(output.fetch_url or "")
+        return await download_bytes(provider, output.fetch_url or "")
 
     fast = await card("by_prompt", {"positive_prompt": "a fox", "mode": "fast"})
     quality = await card("by_prompt", {"positive_prompt": "a fox", "mode": "quality"})
@@ -292,7 +293,7 @@ async def test_an_output_is_an_asset_the_next_tool_takes() -> None:
     assert first is not None and first != subject
 
     upscaled = await finished(provider, clock, "upscaler", {"image_asset": first})
-    card = await provider.download(upscaled[0].fetch_url or "")
+    card = await download_bytes(provider, upscaled[0].fetch_url or "")
     with Image.open(io.BytesIO(card)) as image:
         # The source panel shows the carousel card, whose own panel shows the red photo.
         pixel = image.convert("RGB").getpixel((image.width // 2, image.height // 2 - 20))
@@ -303,10 +304,10 @@ async def test_an_output_is_an_asset_the_next_tool_takes() -> None:
     merged = await finished(
         provider, clock, "video_merger", {"clips": [{"asset_id": clip_asset}] * 2}
     )
-    assert await provider.download(merged[0].fetch_url or "") == placeholder_mp4()
+    assert await download_bytes(provider, merged[0].fetch_url or "") == placeholder_mp4()
     # A video output is no image: as an image input it just has no preview.
     odd = await finished(provider, clock, "upscaler", {"image_asset": clip_asset})
-    with Image.open(io.BytesIO(await provider.download(odd[0].fetch_url or ""))) as image:
+    with Image.open(io.BytesIO(await download_bytes(provider, odd[0].fetch_url or ""))) as image:
         assert image.format == "PNG"
 
 
@@ -322,13 +323,13 @@ async def test_a_restarted_provider_knows_how_many_outputs_a_generation_had() ->
     for generation_id, count in ((angles.id, 3), (faces.id, 4), (clip.id, 1)):
         outputs = (await after.result(generation_id)).outputs
         assert len(outputs) == count
-        cards = {await after.download(output.fetch_url or "") for output in outputs}
+        cards = {await download_bytes(after, output.fetch_url or "") for output in outputs}
         assert len(cards) == count
     # Its outputs still work as inputs of the new instance.
     chained = (await after.result(angles.id)).outputs[1].asset_id
     assert chained is not None
     (edited,) = await finished(after, after_clock, "image_editor", {"image_assets": [chained]})
-    with Image.open(io.BytesIO(await after.download(edited.fetch_url or ""))) as image:
+    with Image.open(io.BytesIO(await download_bytes(after, edited.fetch_url or ""))) as image:
         assert image.format == "PNG"
 
 
@@ -338,8 +339,8 @@ async def test_ids_made_before_outputs_were_counted_still_work() -> None:
     (output,) = (await provider.result(legacy)).outputs
     assert output.fetch_url == "mock://generations/mock-0123456789abcdef-faceswap/output-0.png"
     old_url = "mock://generations/mock-0123456789abcdef-lipsync/output.mp4"
-    assert await provider.download(old_url) == placeholder_mp4()
-    with Image.open(io.BytesIO(await provider.download(output.fetch_url))) as image:
+    assert await download_bytes(provider, old_url) == placeholder_mp4()
+    with Image.open(io.BytesIO(await download_bytes(provider, output.fetch_url))) as image:
         assert image.format == "PNG"
 
 

@@ -221,7 +221,7 @@ def test_every_error_class_has_a_one_line_docstring_and_is_in_the_tree() -> None
         for value in vars(errors).values()
         if isinstance(value, type) and issubclass(value, ProviderError)
     ]
-    assert len(classes) == 15
+    assert len(classes) == 16
     for cls in classes:
         doc = (cls.__doc__ or "").strip()
         assert doc and "\n" not in doc, cls

@@ -24,6 +24,7 @@ from providers.zencreator import ZenCreatorClient
 from storage.assets import AssetCache
 from storage.db import Database
 from storage.durations import DurationsRepository
+from tests.downloads import download_bytes
 from tests.fakes.zencreator import FakeZenCreator
 
 KEY = "zc_live_testkey_traffic"
@@ -85,7 +86,7 @@ async def test_fifty_concurrent_jobs_get_no_429(db: Database) -> None:
                 result = await zc.result(generation.id)
                 url = result.outputs[0].download_url
                 assert url is not None
-                return await zc.download(url)
+                return await download_bytes(zc, url)
 
             outputs = await asyncio.gather(*(job(n) for n in range(JOBS)))
             await polls.aclose()

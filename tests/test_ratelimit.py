@@ -17,6 +17,7 @@ import pytest
 from providers.errors import RateLimitError
 from providers.ratelimit import Bucket, Priority, RateBudget, parse_limits
 from providers.zencreator import ZenCreatorClient
+from tests.downloads import download_bytes
 from tests.fakes.zencreator import FakeZenCreator
 from tests.virtual_time import VirtualTime
 
@@ -367,7 +368,7 @@ async def test_status_polls_wait_behind_results_and_downloads(
         await vt.advance(10)
         url = (await result).outputs[0].download_url
         assert url is not None
-        download = asyncio.create_task(zc.download(url))
+        download = asyncio.create_task(download_bytes(zc, url))
         await vt.advance(10)
         await download
         await vt.advance(10)

@@ -22,6 +22,7 @@ from providers.errors import (
 )
 from providers.models import GenerationStatus, MediaKind, TrainingFile, TrainingState
 from providers.scenario import ScenarioClient
+from tests.downloads import download_bytes
 from tests.fakes.scenario import FakeScenario, default_png
 
 KEY = "scn_testkey"
@@ -306,7 +307,7 @@ async def test_picture_status_result_and_download_round_trip(
         None,
     )
     assert [o.url for o in result.outputs] == [fake.assets[job.asset_ids[0]].url]
-    data = await client.download(result.outputs[0].fetch_url or "")
+    data = await download_bytes(client, result.outputs[0].fetch_url or "")
     assert data == default_png() and Image.open(io.BytesIO(data)).format == "PNG"
 
 

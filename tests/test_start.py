@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot import texts
 from bot.playground.emulator import BotApiEmulator, SentMessage
+from storage.jobs import Reservation
 from storage.users import LedgerKind
 from tests.conftest import RunningBot
 
@@ -96,9 +98,10 @@ async def test_history_pages_through_the_whole_ledger_with_each_rows_job(
         provider="zencreator",
         spec={},
         price=1,
-        reserve=True,
+        reservation=Reservation(deadline=timedelta(minutes=15), max_unfinished=3),
     )
-    await jobs.refund(charged.id, 1, "face swap did not complete")
+    assert await jobs.claim(charged.id, "test-worker", lease_seconds=60)
+    await jobs.refund(charged.id, "test-worker", 1, "face swap did not complete")
     for amount in range(1, 21):
         await bot.services.ledger.apply(101, amount, LedgerKind.GRANT, note=f"gift {amount}")
 

@@ -44,6 +44,7 @@ from providers.models import (
 )
 from providers.ratelimit import RateBudget
 from providers.zencreator import ZenCreatorClient
+from tests.downloads import download_bytes
 from tests.fakes.zencreator import DEFAULT_MP4, FakeZenCreator, default_png
 from tests.fakes.zencreator_catalog import UNDRESS_LORA_ID, UNDRESS_TEMPLATE_ID
 
@@ -374,7 +375,7 @@ async def test_status_result_and_download_round_trip(
     assert output.fetch_url == output.download_url
     assert output.download_url and output.download_url.startswith(fake.base_url)
 
-    data = await client.download(output.download_url)
+    data = await download_bytes(client, output.download_url)
     assert data == default_png()
     assert Image.open(io.BytesIO(data)).format == "PNG"
     assert fake.requests[-1].headers["Authorization"] == f"Bearer {KEY}"
@@ -394,10 +395,13 @@ async def test_video_tool_outputs_and_planned_bytes(
             pass
 
     default = await client.result(first.id)
-    assert await client.download(default.outputs[0].fetch_url or "") == DEFAULT_MP4
+    assert await download_bytes(client, default.outputs[0].fetch_url or "") == DEFAULT_MP4
     partial = await client.result(second.id)
     assert (partial.status, partial.error) == (GenerationStatus.PARTIAL, "one clip failed")
-    assert [await client.download(o.fetch_url or "") for o in partial.outputs] == [b"a", b"b"]
+    assert [await download_bytes(client, o.fetch_url or "") for o in partial.outputs] == [
+        b"a",
+        b"b",
+    ]
 
 
 async def test_a_failed_generation_is_refunded(
@@ -462,12 +466,12 @@ async def test_the_key_never_goes_to_another_host(
     foreign_host: tuple[str, list[dict[str, str]]],
 ) -> None:
     root, seen = foreign_host
-    assert await client.download(f"{root}/cdn/out.png?signature=abc") == b"cdn bytes"
+    assert await download_bytes(client, f"{root}/cdn/out.png?signature=abc") == b"cdn bytes"
     # The API's own download link redirecting to the CDN: httpx drops the header.
     fake.respond_next(
         "GET /downloads/out_1", 302, headers={"Location": f"{root}/cdn/out.png"}, text=""
     )
-    assert await client.download(f"{fake.base_url}{API}/downloads/out_1") == b"cdn bytes"
+    assert await download_bytes(client, f"{fake.base_url}{API}/downloads/out_1") == b"cdn bytes"
     assert len(seen) == 2
     assert all("Authorization" not in headers for headers in seen)
     assert all(KEY not in str(headers) for headers in seen)
@@ -480,7 +484,7 @@ async def test_a_relative_output_url_is_fetched_from_the_api(
     generation = await client.start("faceswap", await faceswap_input(client), "job-14")
     fake.finish(generation.id, outputs=[b"relative"])
     output_id = fake.generations[generation.id].outputs[0].id
-    assert await client.download(f"{API}/downloads/{output_id}") == b"relative"
+    assert await download_bytes(client, f"{API}/downloads/{output_id}") == b"relative"
     assert fake.requests[-1].headers["Authorization"] == f"Bearer {KEY}"
 
 

@@ -29,3 +29,40 @@ class Changes:
             except TimeoutError:
                 return predicate()
         return True
+
+
+class Hold:
+    """One request a server keeps waiting until the test releases it.
+
+    Tests freeze the code under test at a precise step this way (a crash at that step, a
+    request in flight), never with sleeps. The server asks `catches` for each matching
+    request: the one after `skip` others is held, the rest pass.
+    """
+
+    def __init__(self, changes: Changes, skip: int = 0) -> None:
+        self._changes = changes
+        self._skip = skip
+        self._released = asyncio.Event()
+        self.reached = False
+        """Whether the held request has arrived."""
+
+    def catches(self) -> bool:
+        if self.reached:
+            return False
+        if self._skip:
+            self._skip -= 1
+            return False
+        self.reached = True
+        self._changes.notify()
+        return True
+
+    async def wait_reached(self, timeout: float = 5.0) -> None:
+        if not await self._changes.wait_for(lambda: self.reached, timeout):
+            raise TimeoutError(f"no request reached the hold within {timeout}s")
+
+    async def held(self) -> None:
+        """What the server awaits for the held request."""
+        await self._released.wait()
+
+    def release(self) -> None:
+        self._released.set()

@@ -18,8 +18,8 @@ the same status codes and, where known, the same wording ("Bad Request: message 
 50 MB). A few wordings that could not be confirmed are marked "(unverified wording)".
 
 Everything runs on the test's event loop; no request handler awaits anything but the request
-body, a long poll, a URL download, or the `latency` it was given before it starts, so state
-changes are atomic between awaits.
+body, a long poll, a URL download, a test's `hold`, or the `latency` it was given before it
+starts, so state changes are atomic between awaits.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import aiohttp
 from aiohttp import web
 from PIL import Image
 
-from bot.playground.changes import Changes
+from bot.playground.changes import Changes, Hold
 from bot.playground.server import serve
 
 JSON = dict[str, Any]
@@ -56,6 +56,8 @@ MAX_CALLBACK_ANSWER_LENGTH = 200
 MAX_DOWNLOAD_SIZE = 20 * MB  # getFile on the cloud Bot API
 MAX_UPLOAD_SIZE = 50 * MB  # multipart uploads
 MAX_PHOTO_UPLOAD_SIZE = 10 * MB
+MAX_PHOTO_SIDES = 10_000  # width + height
+MAX_PHOTO_RATIO = 20
 MAX_URL_PHOTO_SIZE = 5 * MB  # files Telegram downloads itself from an HTTP URL
 MAX_URL_FILE_SIZE = 20 * MB
 
@@ -722,6 +724,15 @@ def _image_size(content: bytes) -> tuple[int, int] | None:
         return None
 
 
+def _photo_dimensions_fit(content: bytes) -> bool:
+    """Telegram's photo limits: width + height at most 10000, sides at most 20 to 1."""
+    size = _image_size(content)
+    if size is None:
+        return True  # not decodable here: the fake takes it, as for other photos
+    shorter, longer = sorted(max(side, 1) for side in size)
+    return sum(size) <= MAX_PHOTO_SIDES and longer <= shorter * MAX_PHOTO_RATIO
+
+
 def _thumbnail(content: bytes, side: int) -> tuple[bytes, int, int]:
     """A JPEG whose longer side is at most `side`, made from content (b"" if undecodable)."""
     try:
@@ -1134,6 +1145,7 @@ class BotApiEmulator:
         self._rate_limited = 0
         self._retry_after = 1
         self._failures: dict[str, list[TelegramApiError]] = {}
+        self._holds: list[tuple[str, Callable[[JSON], bool] | None, bool, Hold]] = []
 
         self._changes = Changes()  # tests wait on these, never sleep
         self._listeners: list[Callable[[SentMessage], None]] = []
@@ -1189,6 +1201,8 @@ class BotApiEmulator:
         tb: TracebackType | None,
     ) -> None:
         self._closing = True  # long polls still waiting answer [] at once
+        for *_, hold in self._holds:
+            hold.release()
         self._changes.notify()
         if self._session is not None:
             await self._session.close()
@@ -1296,6 +1310,22 @@ class BotApiEmulator:
     def fail_next(self, method: str, error: TelegramApiError, *, times: int = 1) -> None:
         """Answer the next `times` calls of method with this error (any status)."""
         self._failures.setdefault(method.lower(), []).extend([error] * times)
+
+    def hold(
+        self,
+        method: str,
+        *,
+        matching: Callable[[JSON], bool] | None = None,
+        skip: int = 0,
+        handled: bool = False,
+    ) -> Hold:
+        """Keep one call of method waiting until the test releases it: the first whose params
+        satisfy `matching`, after `skip` such calls. With `handled` the call takes effect
+        first (the message is in the chat) and only the answer waits, as when Telegram
+        accepted a send whose answer the bot never got."""
+        hold = Hold(self._changes, skip)
+        self._holds.append((method.lower(), matching, handled, hold))
+        return hold
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until predicate() holds; it is re-checked whenever the fake handles a request."""
@@ -1497,8 +1527,13 @@ class BotApiEmulator:
         try:
             if handler is None:
                 raise TelegramApiError(404, "Not Found")
+            await self._held(method, params, handled=False)
+            if request.transport is None or request.transport.is_closing():
+                # The bot went away while the call was held: Telegram never got it.
+                return _reply(TelegramApiError(499, "Client Closed Request").envelope(), 499)
             self._check_injected_failures(method)
             result = await handler(_Call(method, params))
+            await self._held(method, params, handled=True)
         except TelegramApiError as error:
             if request.transport is None or request.transport.is_closing():
                 # e.g. a long poll the bot cancelled on stop: nobody hears this 409.
@@ -1511,6 +1546,16 @@ class BotApiEmulator:
         finally:
             self._changes.notify()
         return _reply({"ok": True, "result": result})
+
+    async def _held(self, method: str, params: JSON, *, handled: bool) -> None:
+        for name, matching, after, hold in self._holds:
+            if (
+                name == method.lower()
+                and after is handled
+                and (matching is None or matching(params))
+                and hold.catches()
+            ):
+                await hold.held()
 
     def _refuse(self, method: str, error: TelegramApiError) -> web.Response:
         self.refusals.append((method, error.status, error.description))
@@ -1731,6 +1776,8 @@ class BotApiEmulator:
         if isinstance(value, Upload):
             if kind == "photo" and value.size > MAX_PHOTO_UPLOAD_SIZE:
                 raise _bad("PHOTO_SAVE_FILE_INVALID")  # (unverified wording)
+            if kind == "photo" and not _photo_dimensions_fit(value.content):
+                raise _bad("PHOTO_INVALID_DIMENSIONS")
             return self._store_upload(value.content, kind, value.filename, value.mime_type), True
         if not value:
             raise _bad(f"there is no {name} in the request")
@@ -2074,17 +2121,38 @@ async def _read_params(request: web.Request) -> JSON:
                 raise _bad("can't parse JSON object") from None  # (unverified wording)
             if isinstance(body, dict):
                 params.update(body)
+        elif request.content_type == "multipart/form-data":
+            params.update(await _read_multipart(request))
         else:
-            form = await request.post()
-            for key, value in form.items():
-                if isinstance(value, web.FileField):
-                    content = value.file.read()
-                    if len(content) > MAX_UPLOAD_SIZE:
-                        raise TelegramApiError(413, "Request Entity Too Large")
-                    params[key] = Upload(value.filename, value.content_type, content)
-                else:
-                    params[key] = value
+            params.update(await request.post())
     return {key: _decode(key, value) for key, value in params.items()}
+
+
+async def _read_multipart(request: web.Request) -> JSON:
+    """The parts of a multipart body, files as Upload. Read part by part into memory rather
+    than with request.post(), whose spooled temporary files leak when a client hangs up
+    halfway through an upload."""
+    params: JSON = {}
+    too_large = False
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, aiohttp.BodyPartReader) or part.name is None:
+            continue
+        if part.filename is None:
+            params[part.name] = await part.text()
+            continue
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := await part.read_chunk():
+            size += len(chunk)
+            if size <= MAX_UPLOAD_SIZE:  # past the limit, drain without keeping
+                chunks.append(chunk)
+        too_large = too_large or size > MAX_UPLOAD_SIZE
+        content_type = part.headers.get(aiohttp.hdrs.CONTENT_TYPE, "application/octet-stream")
+        params[part.name] = Upload(part.filename, content_type, b"".join(chunks))
+    if too_large:
+        raise TelegramApiError(413, "Request Entity Too Large")
+    return params
 
 
 def _decode(name: str, value: Any) -> Any:

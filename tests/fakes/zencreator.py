@@ -78,6 +78,10 @@ newest first): a top-up for the starting balance and for each ``top_up(credits)`
 per accepted generation and a refund per failed one, each naming its ``generation_id``.
 Lists are served as ``{"items": [...]}``.
 
+Freezing the code under test at a step: ``hold = zc.hold("POST /generations",
+handled=True)`` keeps the next matching request waiting (after it took effect, with
+``handled``) until ``hold.release()``; ``await hold.wait_reached()`` waits for it to arrive.
+
 Waiting, without sleeps: ``await zc.wait_for_generation(count)``, ``wait_for_upload(count)``
 and ``wait_until(predicate)`` re-check whenever the fake handles a request or changes
 state, and raise TimeoutError with the latest requests after ``timeout`` seconds.
@@ -85,8 +89,8 @@ state, and raise TimeoutError with the latest requests after ``timeout`` seconds
 Outputs are served twice: ``download_url`` under the API (Bearer auth, read budget) and
 ``url`` at ``/files/{id}`` with no auth, as a CDN link would be.
 
-Everything runs on the test's event loop; handlers await only request bodies, so state
-changes are atomic between awaits.
+Everything runs on the test's event loop; handlers await only request bodies and holds, so
+state changes are atomic between awaits.
 """
 
 from __future__ import annotations
@@ -103,12 +107,14 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from types import TracebackType
 from typing import Any, Literal, Self
 
 import mutagen
 from aiohttp import BodyPartReader, web
 from PIL import Image
 
+from bot.playground.changes import Hold
 from bot.playground.server import serve
 from tests.fakes.canned import (
     ApiError,
@@ -405,6 +411,7 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         self.templates = [dict(template) for template in TEMPLATES]
         self.categories = [dict(category) for category in PHOTOSHOOT_CATEGORIES]
 
+        self._holds: list[tuple[str | None, str, bool, Hold]] = []
         self._plans: list[Plan] = []
         self._link_seconds: dict[str, float] = {}
         self._durations: dict[str, float] = {}
@@ -437,6 +444,16 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         app.router.add_get("/files/{id}", self._download)
         self._runner, self.base_url = await serve(app)
         return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for *_, hold in self._holds:
+            hold.release()
+        await super().__aexit__(exc_type, exc, tb)
 
     # --- Test-facing API: outcomes
 
@@ -539,6 +556,15 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
             self._add_answer(
                 target, status, body.encode(), headers, times, process, content_type="text/html"
             )
+
+    def hold(self, target: str, *, skip: int = 0, handled: bool = False) -> Hold:
+        """Keep one request matching `target` (after `skip` such) waiting until the test
+        releases it. With `handled` the request takes effect first (an asset stored, a
+        generation started) and only the answer waits."""
+        method, pattern = parse_target(target, API, self.roots)
+        hold = Hold(self._changes, skip)
+        self._holds.append((method, pattern, handled, hold))
+        return hold
 
     def respond_next(
         self,
@@ -782,9 +808,14 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
                     )
             except ApiError as err:
                 return err.response()
+        await self._held(method, path, handled=False)
+        if request.transport is None or request.transport.is_closing():
+            # The client went away while the request was held: it never arrived.
+            return web.Response(status=499)
         answer = self._take_answer(method, path)
         if answer is None or answer.process:
             response = await self._handle(request, handler)
+        await self._held(method, path, handled=True)
         if answer is not None:
             response = answer.response()
         if window is not None:
@@ -804,6 +835,15 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         except web.HTTPException as err:  # the router's 404 and 405
             code = "not_found" if err.status == 404 else "method_not_allowed"
             return ApiError(err.status, code, err.reason).response()
+
+    async def _held(self, method: str, path: str, *, handled: bool) -> None:
+        for want_method, pattern, after, hold in self._holds:
+            if (
+                after is handled
+                and target_matches(want_method, pattern, method, path)
+                and hold.catches()
+            ):
+                await hold.held()
 
     def _authenticate(self, request: web.Request) -> None:
         header = request.headers.get("Authorization", "")
