@@ -12,14 +12,22 @@ from handlers import (
     actors,
     admin,
     errors,
-    faceswap,
+    flow,
     invite,
-    lipsync,
     newactor,
     orders,
     payments,
+    results,
     start,
 )
+from handlers import (
+    settings as user_settings,
+)
+
+
+def starting_handlers() -> list[Any]:
+    """Fresh handlers for everything that starts a tool's flow."""
+    return [*flow.starting_handlers(), *results.build_result_handlers()]
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> None:
@@ -27,20 +35,25 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], settings: S
 
     Within a group the first matching handler wins, so the fallbacks for anything
     unexpected come last. Admin commands match only ADMIN_IDS; for anyone else they fall
-    through to the unknown-command reply.
+    through to the unknown-command reply. Edited messages are dropped before anything.
     """
     admins = filters.User(user_id=settings.admin_ids)
+    application.add_handler(account.build_edit_guard(), group=-2)
     application.add_handler(account.build_account_handler(), group=-1)
     # Before the flows, whose "unexpected input" replies would otherwise swallow a payment.
     application.add_handlers(payments.build_payment_handlers(admins))
-    application.add_handlers(faceswap.build_faceswap_handlers())
-    application.add_handlers(lipsync.build_lipsync_handlers())
-    application.add_handlers(newactor.build_new_actor_handlers())
+    # The actor conversation first: while it runs it takes the messages, and it gives way
+    # to whatever starts a tool (it gets its own copies of those handlers to end itself).
+    application.add_handlers(newactor.build_new_actor_handlers(starting_handlers()))
     application.add_handlers(actors.build_actor_handlers())
     application.add_handlers(orders.build_order_handlers())
+    application.add_handlers(starting_handlers())
+    application.add_handlers(flow.build_flow_handlers())
+    application.add_handlers(user_settings.build_settings_handlers())
     application.add_handlers(admin.build_admin_handlers(admins))
     application.add_handlers(invite.build_invite_handlers())
     application.add_handlers(start.build_start_handlers())
+    application.add_handlers(flow.build_flow_message_handlers())
     application.add_handlers(start.build_fallback_handlers())
     # After /start has greeted the user (a later group sees the same update).
     application.add_handlers(invite.build_referral_handlers(), group=1)

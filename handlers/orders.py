@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
@@ -16,6 +17,16 @@ from storage.users import InsufficientCredits
 
 CONFIRM_PREFIX = "job:go:"
 DECLINE_PREFIX = "job:no:"
+
+Rows = Sequence[Sequence[InlineKeyboardButton]]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A quote shown to the user: the quoted job and the message that shows it."""
+
+    job: Job
+    message_id: int
 
 
 async def place_order(
@@ -55,16 +66,18 @@ async def offer(
     price: int,
     describe: Callable[[int], str],
     provider: str | None = None,
-) -> None:
+    options: Rows = (),
+) -> Offer | None:
     """Save the inputs with their price and ask the user to confirm the charge.
 
     `describe` words the offer, given the user's balance; `provider` names the actor
-    provider of an actor job.
+    provider of an actor job; `options` are rows of buttons shown above Start (a flow's
+    options, which change the job). None when the balance does not cover the price.
     """
     assert update.effective_chat and update.effective_user
     balance = await balance_covering(update, context, price)
     if balance is None:
-        return
+        return None
     job = await context.services.engine.quote(
         user_id=update.effective_user.id,
         chat_id=update.effective_chat.id,
@@ -73,18 +86,22 @@ async def offer(
         price=price,
         provider=provider,
     )
-    await update.effective_chat.send_message(describe(balance), reply_markup=quote_keyboard(job))
+    message = await update.effective_chat.send_message(
+        describe(balance), reply_markup=quote_keyboard(job, options)
+    )
+    return Offer(job, message.message_id)
 
 
-def quote_keyboard(job: Job) -> InlineKeyboardMarkup:
+def quote_keyboard(job: Job, options: Rows = ()) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
+            *options,
             [
                 InlineKeyboardButton(
                     texts.start_button(job.price), callback_data=CONFIRM_PREFIX + job.id
                 ),
                 InlineKeyboardButton(texts.CANCEL_BUTTON, callback_data=DECLINE_PREFIX + job.id),
-            ]
+            ],
         ]
     )
 

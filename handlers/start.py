@@ -1,4 +1,4 @@
-"""/start, /help, /balance, /history, /cancel and the replies to anything unexpected."""
+"""/start, /help, /balance, /history and the reply to an unknown command."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot import texts
+from bot.catalog import command_menu
 from bot.context import BotContext
 
 
@@ -27,7 +28,8 @@ async def start(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     """List every command."""
     assert update.effective_message
-    await update.effective_message.reply_text(texts.help_text())
+    multiplier = context.services.settings.credit_multiplier
+    await update.effective_message.reply_text(texts.help_text(command_menu(multiplier)))
 
 
 async def balance(update: Update, context: BotContext) -> None:
@@ -44,23 +46,11 @@ async def history(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(texts.history(entries))
 
 
-async def cancel_outside_conversation(update: Update, context: BotContext) -> None:
-    """Answer /cancel when no conversation is running."""
-    assert update.effective_message
-    await update.effective_message.reply_text(texts.NOTHING_TO_CANCEL)
-
-
 async def unknown_command(update: Update, context: BotContext) -> None:
     """Point an unknown command to /help."""
     assert update.effective_message and update.effective_message.text
     command = update.effective_message.text.split()[0].split("@")[0]
     await update.effective_message.reply_text(texts.unknown_command(command))
-
-
-async def not_understood(update: Update, context: BotContext) -> None:
-    """Point any other text or media to /help."""
-    assert update.effective_message
-    await update.effective_message.reply_text(texts.NOT_UNDERSTOOD)
 
 
 def build_start_handlers() -> list[BaseHandler[Update, BotContext, None]]:
@@ -69,13 +59,10 @@ def build_start_handlers() -> list[BaseHandler[Update, BotContext, None]]:
         CommandHandler("help", help_command),
         CommandHandler("balance", balance),
         CommandHandler("history", history),
-        CommandHandler("cancel", cancel_outside_conversation),
     ]
 
 
 def build_fallback_handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    """Registered last, so they answer only what no feature handled."""
-    return [
-        MessageHandler(filters.COMMAND, unknown_command),
-        MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, not_understood),
-    ]
+    """Registered last, so it answers only the commands no feature handled (other
+    messages are the flow's: an answer, a photo for the menu, or not understood)."""
+    return [MessageHandler(filters.COMMAND, unknown_command)]

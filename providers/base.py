@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from providers.models import Generation, GenerationResult, MediaKind, Training, TrainingFile
+from providers.models import (
+    CatalogItem,
+    Generation,
+    GenerationResult,
+    MediaKind,
+    Training,
+    TrainingFile,
+)
 
 
 class GenerationSource(Protocol):
@@ -37,6 +44,18 @@ class GenerationProvider(GenerationSource, Protocol):
 
     async def balance(self) -> float:
         """The provider account's remaining credits."""
+        ...
+
+    async def loras(self, model: str) -> list[CatalogItem]:
+        """The LoRA styles a model takes (`GET /loras?model=`)."""
+        ...
+
+    async def templates(self) -> list[CatalogItem]:
+        """Ready-made presets (`GET /templates`), passed as `lora_id`."""
+        ...
+
+    async def photoshoot_categories(self) -> list[CatalogItem]:
+        """The curated categories of the `photoshoot` tool (`GET /photoshoot-categories`)."""
         ...
 
 

@@ -29,7 +29,14 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from providers.errors import NotFoundError
-from providers.models import Generation, GenerationResult, GenerationStatus, MediaKind, Output
+from providers.models import (
+    CatalogItem,
+    Generation,
+    GenerationResult,
+    GenerationStatus,
+    MediaKind,
+    Output,
+)
 
 if TYPE_CHECKING:
     from providers.base import GenerationProvider
@@ -56,6 +63,20 @@ _TOOLS: dict[str, _ToolSpec] = {
     "video_upscaler": _ToolSpec(MediaKind.VIDEO, "video upscaler"),
     "video_merger": _ToolSpec(MediaKind.VIDEO, "video merger"),
 }
+
+# Small built-in lists, so the tools that offer them show something offline.
+_STYLES = (
+    CatalogItem(id="mock-style-film", name="Film grain", description="A placeholder style"),
+    CatalogItem(id="mock-style-neon", name="Neon", description="A placeholder style"),
+)
+_TEMPLATES = (
+    CatalogItem(id="mock-template-studio", name="Studio portrait", description="A placeholder"),
+)
+_PHOTOSHOOT_CATEGORIES = (
+    CatalogItem(id="mock-category-beach", name="Beach", description="A placeholder category"),
+    CatalogItem(id="mock-category-city", name="City at night", description="A placeholder"),
+    CatalogItem(id="mock-category-office", name="Office", description="A placeholder category"),
+)
 
 GENERATION_PREFIX = "mock-"
 URL_PREFIX = "mock://generations/"
@@ -191,6 +212,15 @@ class MockProvider:
 
     async def balance(self) -> float:
         return MOCK_BALANCE
+
+    async def loras(self, model: str) -> list[CatalogItem]:
+        return list(_STYLES)
+
+    async def templates(self) -> list[CatalogItem]:
+        return list(_TEMPLATES)
+
+    async def photoshoot_categories(self) -> list[CatalogItem]:
+        return list(_PHOTOSHOOT_CATEGORIES)
 
     async def aclose(self) -> None:
         """Nothing to release: no connections, no files."""

@@ -8,8 +8,9 @@ optional fields may be missing. Keep all such assumptions in this module.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class WireModel(BaseModel):
@@ -83,42 +84,41 @@ class Balance(WireModel):
     balance: float
 
 
-class FaceswapModel(StrEnum):
-    SDXL = "SDXL"
-    GENERAL = "GENERAL"
-    GENERAL_ADVANCED = "GENERAL_ADVANCED"
-    FULL_HEAD = "FULL_HEAD"
+class CatalogItem(WireModel):
+    """One entry of `GET /loras`, `GET /templates` or `GET /photoshoot-categories`.
+
+    The reference prints no body for these; assumed: objects with an `id` (what a tool
+    input takes: `loras` key, `lora_id`, `category_id`), a `name` (or `title`) and a
+    `description`, listed bare or under one key of an object (`{"items": [...]}`).
+    """
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+    id: str
+    name: str = ""
+    description: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _title_as_name(cls, value: Any) -> Any:
+        if isinstance(value, dict) and not value.get("name") and value.get("title"):
+            return {**value, "name": value["title"]}
+        return value
 
 
-class FaceswapResolution(StrEnum):
-    R2K = "2K"
-    R4K = "4K"
+class CatalogList(WireModel):
+    items: list[CatalogItem]
 
-
-class FaceswapInput(BaseModel):
-    """Input of the `faceswap` tool: `face_asset` is put onto the person in `ref_asset`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ref_asset: str
-    face_asset: str
-    model: FaceswapModel = FaceswapModel.SDXL
-    resolution: FaceswapResolution = FaceswapResolution.R4K
-
-
-class LipsyncModel(StrEnum):
-    GENERAL_NSFW = "GENERAL_NSFW"
-
-
-class LipsyncInput(BaseModel):
-    """Input of the `lipsync` tool: a portrait first frame and at most 35 s of audio."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    image_asset: str
-    audio_asset: str
-    prompt: str = ""
-    model: LipsyncModel = LipsyncModel.GENERAL_NSFW
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {"items": value}
+        if isinstance(value, dict) and "items" not in value:
+            lists = [item for item in value.values() if isinstance(item, list)]
+            if len(lists) == 1:
+                return {"items": lists[0]}
+        return value
 
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024

@@ -42,6 +42,8 @@ from providers.models import (
     MAX_UPLOAD_BYTES,
     Asset,
     Balance,
+    CatalogItem,
+    CatalogList,
     Generation,
     GenerationResult,
     MediaKind,
@@ -148,6 +150,19 @@ class ZenCreatorClient:
     async def balance(self) -> float:
         response = await self._transport.get(self._transport.url("balance"))
         return parse(Balance, response).balance
+
+    async def loras(self, model: str) -> list[CatalogItem]:
+        response = await self._transport.get(self._transport.url("loras"), params={"model": model})
+        return parse(CatalogList, response).items
+
+    async def templates(self) -> list[CatalogItem]:
+        return parse(
+            CatalogList, await self._transport.get(self._transport.url("templates"))
+        ).items
+
+    async def photoshoot_categories(self) -> list[CatalogItem]:
+        url = self._transport.url("photoshoot-categories")
+        return parse(CatalogList, await self._transport.get(url)).items
 
     async def aclose(self) -> None:
         await self._transport.aclose()

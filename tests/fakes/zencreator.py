@@ -142,6 +142,22 @@ FACESWAP_MODELS = ("SDXL", "GENERAL", "GENERAL_ADVANCED", "FULL_HEAD")
 FACESWAP_RESOLUTIONS = ("2K", "4K")
 LIPSYNC_MODELS = ("GENERAL_NSFW",)
 
+# What `GET /loras`, `/templates` and `/photoshoot-categories` list (bare JSON arrays); each
+# holds an entry that offers undressing, which the bot must never show.
+DEFAULT_LORAS: list[JSON] = [
+    {"id": "lora-film", "name": "Film", "description": "35 mm film look"},
+    {"id": "lora-undress", "name": "Undress", "description": "removes clothing"},
+]
+DEFAULT_TEMPLATES: list[JSON] = [
+    {"id": "tpl-noir", "name": "Noir", "description": "Black and white film noir"},
+    {"id": "tpl-strip", "name": "Beach", "description": "Undressing on the beach"},
+]
+DEFAULT_PHOTOSHOOT_CATEGORIES: list[JSON] = [
+    {"id": "cat-beach", "name": "Beach day", "description": "Sun, sand and sea"},
+    {"id": "cat-office", "name": "Office", "description": "A day at work"},
+    {"id": "cat-nude", "name": "Boudoir", "description": "Nude, undressed poses"},
+]
+
 _DEFAULT_ERROR_CODES = {
     401: "invalid_api_key",
     402: "insufficient_credits",
@@ -331,6 +347,10 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         self.clock = clock
         self.base_url = ""  # http://127.0.0.1:PORT, set on start
 
+        self.loras: dict[str, list[JSON]] = {}
+        """Per model; a model not listed gets DEFAULT_LORAS."""
+        self.templates: list[JSON] = list(DEFAULT_TEMPLATES)
+        self.photoshoot_categories: list[JSON] = list(DEFAULT_PHOTOSHOOT_CATEGORIES)
         self.uploads: list[UploadRecord] = []
         self.assets: dict[str, UploadRecord] = {}
         self.generations: dict[str, GenerationRecord] = {}
@@ -353,6 +373,9 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         app.router.add_get(f"{API}/generations/{{id}}", self._status)
         app.router.add_get(f"{API}/generations/{{id}}/result", self._result)
         app.router.add_get(f"{API}/balance", self._balance)
+        app.router.add_get(f"{API}/loras", self._loras)
+        app.router.add_get(f"{API}/templates", self._templates)
+        app.router.add_get(f"{API}/photoshoot-categories", self._photoshoot_categories)
         app.router.add_get(f"{API}/downloads/{{id}}", self._download)
         app.router.add_get("/files/{id}", self._download)
         self._runner, self.base_url = await serve(app)
@@ -826,6 +849,16 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
 
     async def _balance(self, request: web.Request) -> web.Response:
         return web.json_response({"balance": self.balance})
+
+    async def _loras(self, request: web.Request) -> web.Response:
+        model = request.query.get("model", "")
+        return web.json_response(self.loras.get(model, DEFAULT_LORAS))
+
+    async def _templates(self, request: web.Request) -> web.Response:
+        return web.json_response(self.templates)
+
+    async def _photoshoot_categories(self, request: web.Request) -> web.Response:
+        return web.json_response(self.photoshoot_categories)
 
     async def _download(self, request: web.Request) -> web.Response:
         output = self._outputs.get(request.match_info["id"])
