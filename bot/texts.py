@@ -1017,7 +1017,3 @@ def setting_button(label: str, current: str) -> str:
 
 def setting_choice(label: str, chosen: bool) -> str:
     return f"✓ {label}" if chosen else label
-
-
-def setting_question(label: str) -> str:
-    return f"{label}: pick your default."

@@ -20,7 +20,6 @@ from bot import texts
 from bot.actors import photo_input, voice_input
 from bot.catalog import CATALOG
 from bot.catalog.model import (
-    Choice,
     Entry,
     Input,
     InputKind,
@@ -30,6 +29,7 @@ from bot.catalog.model import (
     holds,
     offered,
     resolve,
+    visible,
 )
 from bot.context import BotContext
 from bot.flow import (
@@ -98,7 +98,8 @@ async def start_command(update: Update, context: BotContext) -> None:
     assert message and message.text
     command = message.text.split()[0].lstrip("/").split("@")[0].lower()
     entry = next(entry for entry in CATALOG.values() if entry.command == command)
-    text = message.text.partition(" ")[2].strip()
+    parts = message.text.split(maxsplit=1)
+    text = parts[1].strip() if len(parts) > 1 else ""
     inputs: dict[str, Any] = {}
     prompt = next((item for item in entry.inputs if item.kind is InputKind.TEXT), None)
     if text and prompt is not None:
@@ -208,9 +209,7 @@ async def advance(
         item = pending[0]
         offered_ids: list[str] = []
         if item.source is not None:
-            items = await context.services.studio.lists.items(item.source)
-            sources = {**sources, item.name: items}
-            offered_ids = [i.id for i in items]
+            offered_ids = [i.id for i in await context.services.studio.lists.items(item.source)]
         saved = await flows.save(
             flow,
             step=entry.inputs.index(item),
@@ -302,12 +301,13 @@ async def _question(
             [
                 _button(flow, choice.label, "c", index)
                 for index, choice in enumerate(item.choices)
-                if choice in _visible(item.choices, flow.options, adult)
+                if choice in visible(item.choices, flow.options, adult)
             ],
             3,
         )
-    if item.kind is InputKind.CATEGORY:
-        labels = {source.id: source.label for source in sources.get(item.name, [])}
+    if item.kind is InputKind.CATEGORY and item.source is not None:
+        listed = await context.services.studio.lists.items(item.source)
+        labels = {source.id: source.label for source in listed}
         rows += [
             [_button(flow, labels.get(value, value), "k", index)]
             for index, value in enumerate(flow.offered)
@@ -347,10 +347,6 @@ def _price_text(context: BotContext, entry: Entry, flow: Flow) -> str:
     return texts.credits(entry.price_of(flow.options, flow.measures, multiplier) or 0)
 
 
-def _visible(choices: Sequence[Choice], options: dict[str, Value], adult: bool) -> list[Choice]:
-    return [c for c in choices if holds(c.requires, options) and (adult or not c.nsfw)]
-
-
 # --- Option keyboards
 
 
@@ -362,11 +358,11 @@ async def _option_rows(context: BotContext, entry: Entry, flow: Flow, sources: S
     adult = studio.adult(context.user)
     view = flow.view
     if view == "18":
-        return [[_button(flow, texts.ADULT_CONFIRM_BUTTON, "18y")], [_back(flow)]]
+        return [[_button(flow, texts.ADULT_CONFIRM_BUTTON, "18y")], [_back_button(flow)]]
     if view.startswith("o"):
         index = int(view[1:])
         return _choice_rows(context, entry, flow, entry.options[index], index, sources) + [
-            [_back(flow)]
+            [_back_button(flow)]
         ]
     applying = [
         (index, option)
@@ -378,7 +374,7 @@ async def _option_rows(context: BotContext, entry: Entry, flow: Flow, sources: S
         for index, option in applying:
             if option.more:
                 rows.append([_opener(flow, option, index, sources)])
-        return rows + [[_back(flow)]]
+        return rows + [[_back_button(flow)]]
     for index, option in applying:
         if option.more:
             continue
@@ -395,7 +391,7 @@ async def _option_rows(context: BotContext, entry: Entry, flow: Flow, sources: S
     return rows
 
 
-def _back(flow: Flow) -> InlineKeyboardButton:
+def _back_button(flow: Flow) -> InlineKeyboardButton:
     return _button(flow, texts.BACK_BUTTON, "b")
 
 
@@ -808,7 +804,7 @@ async def _pick_choice(
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     choice = item.choices[numbers[0]]
-    if choice not in _visible(item.choices, flow.options, adult):
+    if choice not in visible(item.choices, flow.options, adult):
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     await query.answer()
@@ -884,7 +880,12 @@ async def _more(
 async def _back(
     update: Update, context: BotContext, entry: Entry, flow: Flow, numbers: list[int]
 ) -> None:
-    await _view(update, context, entry, flow, "")
+    """Back from an option's list to where it was opened (the options, or More)."""
+    opened = flow.view.removeprefix("o")
+    more = (
+        opened.isdigit() and int(opened) < len(entry.options) and entry.options[int(opened)].more
+    )
+    await _view(update, context, entry, flow, "more" if more else "")
 
 
 async def _ask_adult(
@@ -939,7 +940,8 @@ async def _set_option(
         return
     value = choices[numbers[1]][0]
     options, sources = await _options(context, entry, {**flow.options, option.field: value})
-    saved = await context.services.flows.save(flow, options=options, view="")
+    back_to = "more" if option.more else ""
+    saved = await context.services.flows.save(flow, options=options, view=back_to)
     if saved is None:
         await _refuse(update)
         return

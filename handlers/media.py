@@ -8,12 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import Bot, Message, Update
+from telegram import Bot, Message
 from telegram.ext import filters
 
 from bot import texts
 from bot.audio import duration_seconds
-from bot.context import BotContext
 from bot.tools import FileInput
 from providers.models import MediaKind
 
@@ -149,15 +148,3 @@ def _check_size(received: ReceivedFile, max_bytes: int) -> None:
 
 def _labels(mime_types: frozenset[str]) -> str:
     return ", ".join(sorted(IMAGE_TYPES[mime].upper() for mime in mime_types))
-
-
-async def expect_photo(update: Update, context: BotContext) -> None:
-    """Say that this step needs a photo; the step keeps waiting."""
-    assert update.effective_message
-    await update.effective_message.reply_text(texts.PHOTO_EXPECTED)
-
-
-async def expect_audio(update: Update, context: BotContext) -> None:
-    """Say that this step needs audio; the step keeps waiting."""
-    assert update.effective_message
-    await update.effective_message.reply_text(texts.AUDIO_EXPECTED)

@@ -143,11 +143,6 @@ class FlowsRepository:
             await tx.execute("DELETE FROM flows WHERE user_id = ?", (user_id,))
             return flow
 
-    async def with_album(self) -> list[Flow]:
-        """Flows that were collecting an album (to finish them after a restart)."""
-        rows = await self._db.fetch_all("SELECT * FROM flows WHERE album IS NOT NULL")
-        return [Flow.model_validate(dict(row)) for row in rows]
-
     def _expired(self, flow: Flow) -> bool:
         return datetime.fromisoformat(flow.updated_at) < datetime.now(UTC) - self._idle
 

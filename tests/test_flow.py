@@ -120,7 +120,9 @@ async def test_an_edited_photo_feeds_nothing_to_the_flow(
     assert flow is not None and flow.step == 1
     await ann.send_photo(TARGET)
     generation = await zencreator.wait_for_generation()
-    face_upload = next(u for u in zencreator.uploads if u.asset_id == generation.input["face_asset"])
+    face_upload = next(
+        u for u in zencreator.uploads if u.asset_id == generation.input["face_asset"]
+    )
     assert face_upload.data == FACE
 
 

@@ -215,11 +215,6 @@ class Entry:
         """The inputs that apply with these options, in order."""
         return [item for item in self.inputs if holds(item.requires, options)]
 
-    @property
-    def measured(self) -> bool:
-        """Whether the price depends on something measured from an input."""
-        return self.price.per_second is not None
-
 
 @dataclass(frozen=True)
 class SourceItem:
