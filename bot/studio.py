@@ -139,8 +139,8 @@ class AlbumSettler:
     and moves on only once they stopped, so an album is one answer.
     """
 
-    def __init__(self, delay: float = ALBUM_SETTLE_SECONDS) -> None:
-        self._delay = delay
+    def __init__(self, delay: float | None = None) -> None:
+        self._delay = ALBUM_SETTLE_SECONDS if delay is None else delay
         self._tasks: dict[int, asyncio.Task[None]] = {}
 
     def call_later(self, user_id: int, callback: Callable[[], Awaitable[None]]) -> None:

@@ -817,6 +817,12 @@ NO_STYLE = "None"
 GENDER_LABELS = {"Female": "Woman", "Male": "Man"}
 
 
+def provider_value(value: str) -> str:
+    """A value the provider names itself (an origin, a hair colour, a ratio), as shown on a
+    button: as the provider spells it, for now."""
+    return value
+
+
 def images(count: int) -> str:
     return f"{count} image" if count == 1 else f"{count} images"
 

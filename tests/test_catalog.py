@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from bot.catalog import CATALOG
+from bot import texts
+from bot.catalog import CATALOG, command_menu
 from bot.catalog.image import NSFW_MODELS
 from bot.catalog.model import Entry, SourceItem, Value, offered, resolve, visible
 from bot.catalog.video import AUDIO_SECONDS
@@ -265,3 +266,18 @@ def test_provider_input_models_take_the_catalogs_options() -> None:
     ByPromptInput.model_validate({"positive_prompt": "a cat", "model": "GENERAL_SFW"})
     with pytest.raises(ValueError):
         ImageEditorInput.model_validate({"image_assets": [], "prompt": "x", "undress": True})
+
+
+def test_every_entry_has_its_words() -> None:
+    """Titles, descriptions and every question live in bot/texts.py."""
+    for entry in CATALOG.values():
+        assert entry.tool.title == texts.TOOL_TITLES[entry.name]
+        assert texts.TOOL_DESCRIPTIONS[entry.name]
+        for item in entry.inputs:
+            assert texts.QUESTIONS[entry.name][item.name]
+        for option in entry.options:
+            assert option.label
+            assert all(choice.label for choice in option.choices)
+    commands = [command for command, _ in command_menu(1)]
+    assert len(commands) == len(set(commands))
+    assert {entry.command for entry in CATALOG.values()} <= set(commands)

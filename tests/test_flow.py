@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import texts
+import pytest
+
+from bot import studio, texts
 from bot.playground.emulator import BotApiEmulator, make_jpeg
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
@@ -177,3 +179,30 @@ async def test_a_prompt_over_2000_characters_is_refused_without_a_charge(
     generation = await zencreator.wait_for_generation()
     assert generation.input["positive_prompt"] == "b" * 2000
     assert await bot.services.ledger.balance(101) == 9
+
+
+async def test_an_album_cut_short_by_a_restart_is_finished_by_the_next_message(
+    telegram: BotApiEmulator,
+    zencreator: FakeZenCreator,
+    start_bot: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(studio, "ALBUM_SETTLE_SECONDS", 3600)  # the bot stops first
+    first = await start_bot()
+    ann = telegram.user(101)
+    await ann.send_text("/edit")
+    await accept_terms(ann)
+    await ann.wait_for_text("Step 1 of 2")
+    await ann.send_photo(FACE, media_group_id="holiday")
+    await ann.send_photo(TARGET, media_group_id="holiday")
+    await ann.send_text("/balance")  # handled after both photos, which are saved by then
+    await ann.wait_for_text("Your balance")
+    await first.stop()
+
+    await start_bot()
+    await ann.send_text("swap their shirts")
+    await ann.wait_for_text("Step 2 of 2: say what to change")
+    generation = await zencreator.wait_for_generation()
+    uploads = {upload.asset_id: upload.data for upload in zencreator.uploads}
+    assert [uploads[asset] for asset in generation.input["image_assets"]] == [FACE, TARGET]
+    assert generation.input["prompt"] == "swap their shirts"

@@ -80,7 +80,7 @@ def counts(highest: int) -> tuple[Choice, ...]:
 
 def ratio_option(default: Value = Ratio.SQUARE.value, keep_source: bool = False) -> Option:
     """The output shape; an editor may also keep the source's shape (no ratio sent)."""
-    choices = tuple(Choice(ratio.value, ratio.value) for ratio in Ratio)
+    choices = tuple(Choice(ratio.value, texts.provider_value(ratio.value)) for ratio in Ratio)
     if keep_source:
         return Option(
             "ratio", texts.OPTION_LABELS["ratio"], (Choice(None, texts.SAME_AS_PHOTO), *choices)
@@ -100,7 +100,10 @@ def count_option(field: str, highest: int, default: int = 1, setting: bool = Tru
 
 def attribute(field: str, values: type[Enum]) -> Option:
     """One of facegen's optional attributes: any (the provider's choice) or a value."""
-    choices = (Choice(None, texts.ANY_VALUE), *(Choice(v.value, v.value) for v in values))
+    choices = (
+        Choice(None, texts.ANY_VALUE),
+        *(Choice(v.value, texts.provider_value(v.value)) for v in values),
+    )
     return Option(field, texts.OPTION_LABELS[field], choices, None, more=True)
 
 
@@ -122,7 +125,7 @@ FACESWAP_ENTRY = Entry(
         Option(
             "resolution",
             texts.OPTION_LABELS["resolution"],
-            tuple(Choice(r.value, r.value) for r in FaceswapResolution),
+            tuple(Choice(r.value, texts.provider_value(r.value)) for r in FaceswapResolution),
             FaceswapResolution.R4K.value,
             setting="faceswap_resolution",
         ),
@@ -359,12 +362,17 @@ FACEGEN_ENTRY = Entry(
             "gender",
             choices=labelled({g.value: texts.GENDER_LABELS[g.value] for g in Gender}),
         ),
-        Input("age", InputKind.CHOICE, "age", choices=labelled({a.value: a.value for a in Age})),
+        Input(
+            "age",
+            InputKind.CHOICE,
+            "age",
+            choices=labelled({a.value: texts.provider_value(a.value) for a in Age}),
+        ),
         Input(
             "origin",
             InputKind.CHOICE,
             "origin",
-            choices=labelled({o.value: o.value for o in Origin}),
+            choices=labelled({o.value: texts.provider_value(o.value) for o in Origin}),
         ),
     ),
     options=(

@@ -45,6 +45,11 @@ and ``respond_next(target, json=...)`` (or ``text=``) any answer at all. A targe
 ``"METHOD"``, a path, or ``"METHOD path"``; paths may use ``*`` (which also matches ``/``)
 and are relative to ``/api/public/v1`` unless they start with ``/api/`` or ``/files/``.
 
+``GET /loras?model=``, ``/templates`` and ``/photoshoot-categories`` answer bare JSON arrays
+from ``loras`` (per model; DEFAULT_LORAS otherwise), ``templates`` and
+``photoshoot_categories``, which tests may replace; each default list holds one entry that
+offers undressing.
+
 Lipsync is charged 3 credits per started second of audio, as the fake measures the upload
 (with mutagen); audio it cannot measure counts as ``audio_duration`` seconds (5 by
 default), and ``set_audio_duration(asset_id, seconds)`` overrides one asset. Other
