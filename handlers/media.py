@@ -13,6 +13,7 @@ from telegram.ext import filters
 
 from bot import texts
 from bot.audio import duration_seconds
+from bot.catalog.model import Input
 from bot.tools import FileInput
 from providers.models import MediaKind
 
@@ -87,6 +88,15 @@ def photo_from(
         raise MediaRefused(texts.PHOTO_EXPECTED)
     _check_size(received, max_bytes)
     return received
+
+
+def photo_for(message: Message, item: Input | None = None) -> ReceivedFile:
+    """A photo for a catalog entry's input, within its limits (Telegram's when it has none)."""
+    return photo_from(
+        message,
+        max_bytes=item.max_bytes if item and item.max_bytes else DOWNLOAD_LIMIT,
+        mime_types=item.mime_types if item and item.mime_types else frozenset(IMAGE_TYPES),
+    )
 
 
 async def audio_from(message: Message, bot: Bot) -> ReceivedFile:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -75,13 +77,19 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run statements atomically: commit on success, roll back on any exception."""
+        """Run statements atomically: commit on success, roll back on any exception.
+
+        Statements run in order on aiosqlite's thread whether or not their caller still
+        waits, so a task cancelled at BEGIN has begun a transaction all the same: the
+        rollback is queued behind it (and shielded), and tolerated when nothing began.
+        """
         async with self._lock:
-            await self._connection.execute("BEGIN IMMEDIATE")
             try:
+                await self._connection.execute("BEGIN IMMEDIATE")
                 yield self._connection
             except BaseException:
-                await self._connection.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.OperationalError):
+                    await asyncio.shield(self._connection.execute("ROLLBACK"))
                 raise
             await self._connection.execute("COMMIT")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -36,5 +37,31 @@ async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
                 )
                 raise RuntimeError("abort")
         assert await db.fetch_one("SELECT * FROM users") is None
+    finally:
+        await db.close()
+
+
+async def test_a_transaction_cancelled_while_it_begins_leaves_none_open(tmp_path: Path) -> None:
+    """A task cancelled at BEGIN (a job stopped at shutdown) must not leave the connection
+    inside a transaction: BEGIN runs on aiosqlite's thread whether or not anyone waits."""
+    db = await Database.open(tmp_path / "castbot.sqlite3")
+
+    async def write() -> None:
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO users (id, created_at, last_seen_at) VALUES (1, 'x', 'x')"
+            )
+
+    try:
+        task = asyncio.create_task(write())
+        await asyncio.sleep(0)  # the task now waits for its BEGIN
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO users (id, created_at, last_seen_at) VALUES (2, 'x', 'x')"
+            )
+        assert [row["id"] for row in await db.fetch_all("SELECT id FROM users")] == [2]
     finally:
         await db.close()
