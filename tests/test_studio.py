@@ -161,6 +161,7 @@ async def test_similar_takes_a_reference_and_an_optional_face(
     assert generation.input["face_asset"] is None
     assert (generation.input["model"], generation.input["mode"]) == ("GENERAL", "fast")
     assert (generation.input["batch_size"], generation.input["strength"]) == (4, 0.5)
+    assert generation.input["loras"] is None
     assert await bot.services.ledger.balance(101) == 9
 
     await ann.send_text("/similar")
@@ -300,3 +301,22 @@ async def test_face_swap_sends_the_resolution(
     await ann.send_photo(PHOTO)
     generation = await zencreator.wait_for_generation()
     assert (generation.input["model"], generation.input["resolution"]) == ("SDXL", "2K")
+
+
+async def test_the_offline_mock_runs_a_tool_with_its_own_lists(
+    telegram: BotApiEmulator, start_bot: Any
+) -> None:
+    bot: RunningBot = await start_bot(zencreator_api_key="", welcome_credits=20)
+    ann = telegram.user(101)
+    await ann.send_text("/photoshoot")
+    await accept_terms(ann)
+    await ann.wait_for_text("Step 1 of 3")
+    await ann.send_photo(FACE)
+    await ann.wait_for_text("Step 2 of 3")
+    await ann.send_photo(PHOTO)
+    question = await ann.wait_for_text("Step 3 of 3")
+    assert "City at night" in [label for label, _ in question.buttons()]
+    await ann.press(question, "City at night")
+    await next_media(ann, "sendPhoto")
+    (job,) = await bot.services.jobs.recent(101)
+    assert job.spec["options"]["category_id"] == "mock-category-city"

@@ -322,6 +322,7 @@ SIMILAR = Entry(
             1.0,
         ),
         count_option("batch_size", 4),
+        Option("loras", texts.OPTION_LABELS["style"], source=Source.LORAS, wire=Wire.STYLE),
     ),
     price=Price(
         (

@@ -51,5 +51,7 @@ def starting_handlers() -> Handlers:
 
 
 def build_flow_message_handlers() -> Handlers:
-    """What the user sends: an answer to the flow, or a photo for the menu."""
-    return [MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, on_message)]
+    """What a user sends: an answer to the flow, or a photo for the menu (a channel post has
+    no user to be in a flow)."""
+    anything = filters.UpdateType.MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+    return [MessageHandler(anything, on_message)]
