@@ -206,3 +206,18 @@ async def test_an_album_cut_short_by_a_restart_is_finished_by_the_next_message(
     uploads = {upload.asset_id: upload.data for upload in zencreator.uploads}
     assert [uploads[asset] for asset in generation.input["image_assets"]] == [FACE, TARGET]
     assert generation.input["prompt"] == "swap their shirts"
+
+
+async def test_a_channel_post_is_not_taken_for_a_message_of_a_flow(
+    telegram: BotApiEmulator, bot: RunningBot
+) -> None:
+    ann = telegram.user(101)
+    channel = {"id": -1001234, "type": "channel", "title": "News"}
+    await ann.send_update(
+        {"channel_post": {"message_id": 1, "date": 1, "chat": channel, "text": "hello"}}
+    )
+    await ann.send_text("/balance")
+    await ann.wait_for_text("Your balance")
+    assert not [
+        params for method, params in telegram.requests if params.get("chat_id") == -1001234
+    ]
