@@ -27,6 +27,7 @@ _COLUMNS = frozenset(
     {
         "tool",
         "step",
+        "priced",
         "inputs",
         "options",
         "measures",
@@ -44,6 +45,8 @@ class Flow(BaseModel):
     chat_id: int
     tool: str
     step: int
+    priced: bool = False
+    """The question of `step` showed the job's final price: its answer orders the job."""
     inputs: dict[str, Any] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)
     measures: dict[str, float] = Field(default_factory=dict)

@@ -116,6 +116,15 @@ async def test_edit_takes_an_album_in_order_and_the_instruction(
     assert len(zencreator.generations) == 1
     assert await bot.services.ledger.balance(101) == 8
 
+    # A caption on the photo is the instruction: everything came at once, so it is quoted.
+    await ann.send_text("/edit")
+    await ann.wait_for_text("Step 1 of 2")
+    await ann.send_photo(PHOTO, caption="make it night")
+    quote = await ann.wait_for_text("Start?")
+    await ann.press(quote, texts.start_button(1))
+    captioned = await zencreator.wait_for_generation(2)
+    assert captioned.input["prompt"] == "make it night"
+
 
 async def test_upscale_shows_each_engine_and_size_with_its_price(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot

@@ -76,6 +76,7 @@ async def _take_photo(
     file = photo_for(message, item).as_input(item.field, MediaKind.IMAGE, item.name)
     flows = context.services.flows
     group = message.media_group_id
+    inputs = {**flow.inputs, **_caption_as_text(entry, flow, item, message)}
     if item.kind is InputKind.PHOTOS and group is not None:
         collected = (
             files(flow, item.name) if flow.view == COLLECTING and flow.album == group else []
@@ -84,18 +85,25 @@ async def _take_photo(
             return
         saved = await flows.save(
             flow,
-            inputs={**flow.inputs, item.name: [f.model_dump() for f in [*collected, file]]},
+            inputs={**inputs, item.name: [f.model_dump() for f in [*collected, file]]},
             album=group,
             view=COLLECTING,
         )
         if saved is not None:
             settle_later(update, context, group)
         return
-    saved = await flows.save(
-        flow, inputs={**flow.inputs, item.name: [file.model_dump()]}, album=group
-    )
+    saved = await flows.save(flow, inputs={**inputs, item.name: [file.model_dump()]}, album=group)
     if saved is not None:
         await advance(update, context, entry, saved, answered=item)
+
+
+def _caption_as_text(entry: Entry, flow: Flow, item: Input, message: Message) -> dict[str, str]:
+    """A caption on the photos to edit is the instruction (as on the photo menu)."""
+    text = next((i for i in entry.inputs if i.kind is InputKind.TEXT), None)
+    caption = (message.caption or "").strip()
+    if item.kind is not InputKind.PHOTOS or text is None or text.name in flow.inputs:
+        return {}
+    return {text.name: caption} if caption and len(caption) <= text.max_chars else {}
 
 
 async def _take_audio(

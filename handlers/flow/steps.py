@@ -125,9 +125,10 @@ async def advance(
     """Ask for the next missing input; once none is missing, order or quote the job.
 
     `answered` is the input that just arrived in answer to its question. If that question
-    was the last one, it showed the final price, so the job is ordered at once (unless
-    the price depends on the answer itself, as audio's length). Otherwise (everything came
-    at once, or from a menu) the bot quotes the job for the user to start.
+    showed the final price (it was the last, and the price does not depend on the answer
+    itself, as it does on audio's length), the job is ordered at once. Otherwise
+    (everything came at once: from a menu, a caption, a prompt after the command) the bot
+    quotes the job for the user to start.
     """
     flows = context.services.flows
     options, sources = await options_for(context, entry, flow.options)
@@ -140,6 +141,7 @@ async def advance(
         saved = await flows.save(
             flow,
             step=entry.inputs.index(item),
+            priced=pending == [item] and item.measure is None,
             options=options,
             view="",
             offered=offered_ids,
@@ -154,7 +156,7 @@ async def advance(
     multiplier = context.services.settings.credit_multiplier
     price = entry.price_of(options, saved.measures, multiplier)
     assert price is not None, f"{entry.name}: no price for {options}"
-    if answered is not None and answered.measure is None:
+    if answered is not None and flow.priced:
         await flows.end(saved.user_id, saved.revision)
         await place_order(update, context, entry.tool, spec, price)
         return

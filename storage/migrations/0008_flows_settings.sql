@@ -5,6 +5,7 @@ CREATE TABLE flows (
     chat_id INTEGER NOT NULL,
     tool TEXT NOT NULL,                  -- a catalog entry's name, or 'menu' (the photo menu)
     step INTEGER NOT NULL,               -- the input asked for; -1 while the terms are shown
+    priced INTEGER NOT NULL DEFAULT 0,   -- that question showed the job's final price
     inputs TEXT NOT NULL,                -- JSON: input name -> files or text; null if skipped
     options TEXT NOT NULL,               -- JSON: option field -> value chosen for this job
     measures TEXT NOT NULL,              -- JSON: what was measured from the inputs
