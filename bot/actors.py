@@ -125,7 +125,6 @@ def voice_spec(actor: Actor) -> JobSpec:
     return JobSpec(
         files=[voice_input(actor, "sample")],
         options=ActorJobInput(actor_id=actor.id, actor_name=actor.name).model_dump(),
-        audio_seconds=actor.voice.seconds,
     )
 
 

@@ -9,15 +9,17 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
-from bot import texts
 from bot.actors import ActorProviders, ActorTrainings
 from bot.alerts import ProviderBalanceWatch
 from bot.broadcasts import Broadcaster
+from bot.catalog import command_menu
 from bot.config import Settings
 from bot.context import SERVICES_KEY, BotContext, Services
 from bot.courier import Courier
 from bot.jobs import JobEngine
 from bot.referrals import Referrals
+from bot.studio import AlbumSettler, Studio
+from handlers.results import ResultButtons
 from providers.base import ActorProvider, GenerationProvider
 from providers.framehood import FramehoodClient
 from providers.mock import MockProvider
@@ -29,10 +31,12 @@ from storage.alerts import AlertsRepository
 from storage.assets import AssetCache
 from storage.broadcasts import BroadcastsRepository
 from storage.db import Database
+from storage.flows import FlowsRepository
 from storage.jobs import JobsRepository
 from storage.payments import PaymentsRepository
 from storage.promos import PromosRepository
 from storage.referrals import ReferralsRepository
+from storage.settings import UserSettingsRepository
 from storage.stats import StatsRepository
 from storage.users import LedgerRepository, UsersRepository
 
@@ -143,6 +147,7 @@ async def on_startup(application: CastbotApplication) -> None:
         actor_providers=actor_providers.by_name,
         trainings=ActorTrainings(actors),
         on_out_of_credits=balance_watch.provider_out_of_credits,
+        presenter=ResultButtons(),
     )
     application.bot_data[SERVICES_KEY] = services = Services(
         settings=settings,
@@ -159,9 +164,16 @@ async def on_startup(application: CastbotApplication) -> None:
         balance_watch=balance_watch,
         actors=actors,
         actor_providers=actor_providers,
+        flows=FlowsRepository(db),
+        user_settings=UserSettingsRepository(db),
+        studio=Studio(provider, allow_nsfw=settings.allow_nsfw),
+        albums=AlbumSettler(),
     )
     await application.bot.set_my_commands(
-        [BotCommand(command, description) for command, description in texts.COMMANDS]
+        [
+            BotCommand(command, description)
+            for command, description in command_menu(settings.credit_multiplier)
+        ]
     )
     await engine.start()
     await referrals.catch_up()
@@ -174,6 +186,7 @@ async def on_shutdown(application: CastbotApplication) -> None:
     """Stop the jobs where they stand and close what on_startup opened."""
     services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
+        await services.albums.stop()
         await services.balance_watch.stop()
         await services.broadcaster.stop()
         await services.engine.stop()

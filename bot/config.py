@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     referral_credits: int = Field(default=10, ge=0)
     terms_text: str = ""
     paysupport_text: str = ""
+    allow_nsfw: bool = False
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -10,9 +10,11 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import Settings
 from storage.actors import ActorsRepository
 from storage.db import Database
+from storage.flows import FlowsRepository
 from storage.jobs import JobsRepository
 from storage.payments import PaymentsRepository
 from storage.promos import PromosRepository
+from storage.settings import UserSettingsRepository
 from storage.stats import StatsRepository
 from storage.users import LedgerRepository, User, UsersRepository
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from bot.broadcasts import Broadcaster
     from bot.jobs import JobEngine
     from bot.referrals import Referrals
+    from bot.studio import AlbumSettler, Studio
 
 SERVICES_KEY = "services"
 
@@ -44,6 +47,10 @@ class Services:
     balance_watch: ProviderBalanceWatch
     actors: ActorsRepository
     actor_providers: ActorProviders
+    flows: FlowsRepository
+    user_settings: UserSettingsRepository
+    studio: Studio
+    albums: AlbumSettler
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

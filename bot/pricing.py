@@ -1,15 +1,10 @@
-"""Prices: ZenCreator's price tables for the tools castbot offers, in bot credits.
-
-A quote is the provider's price times CREDIT_MULTIPLIER, rounded up to whole credits.
+"""Prices in bot credits: the provider's price (the catalog's tables, bot/catalog) times
+CREDIT_MULTIPLIER, rounded up to whole credits.
 """
 
 from __future__ import annotations
 
 import math
-
-FACESWAP_PROVIDER_CREDITS = 1
-LIPSYNC_PROVIDER_CREDITS_PER_SECOND = 3
-LIPSYNC_MAX_SECONDS = 35
 
 
 def to_bot_credits(provider_credits: float, multiplier: float) -> int:
@@ -17,19 +12,9 @@ def to_bot_credits(provider_credits: float, multiplier: float) -> int:
     return math.ceil(round(provider_credits * multiplier, 6))
 
 
-def faceswap_price(multiplier: float) -> int:
-    return to_bot_credits(FACESWAP_PROVIDER_CREDITS, multiplier)
-
-
-def started_seconds(audio_seconds: float) -> int:
-    """The seconds a lipsync is billed for: every started second counts."""
-    return max(1, math.ceil(audio_seconds))
-
-
-def lipsync_price(audio_seconds: float, multiplier: float) -> int:
-    """3 provider credits per started second of audio."""
-    seconds = started_seconds(audio_seconds)
-    return to_bot_credits(LIPSYNC_PROVIDER_CREDITS_PER_SECOND * seconds, multiplier)
+def started_seconds(seconds: float) -> int:
+    """The seconds a per-second price bills: every started second counts."""
+    return max(1, math.ceil(seconds))
 
 
 def partial_refund(price: int, delivered: int, expected: int) -> int:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
-from bot.tools import TOOLS
 from providers.models import Training
 from storage.actors import MAX_ACTORS, MAX_NAME_LENGTH, MAX_PHOTOS, Actor, ActorTraining
 from storage.broadcasts import BroadcastCounts
@@ -14,9 +14,21 @@ from storage.promos import PromoCode
 from storage.stats import Overview
 from storage.users import LedgerEntry, LedgerKind, User
 
+TOOL_DESCRIPTIONS = {
+    "by_prompt": "A picture from your description",
+    "image_editor": "Change photos by saying what to change",
+    "upscaler": "Make a photo bigger and sharper",
+    "by_ref": "A new picture like a photo you send",
+    "photoshoot": "A photo series of one person in a style",
+    "facegen": "A brand-new face, to keep as an actor",
+    "carousel": "One photo seen from other angles",
+    "collaber": "Two people together in one picture",
+    "faceswap": "Put a face from one photo onto another photo",
+    "lipsync": "Make a portrait speak your voice note",
+}
+
 COMMANDS: list[tuple[str, str]] = [
-    ("faceswap", "Put a face from one photo onto another photo"),
-    ("lipsync", "Make a portrait speak your voice note"),
+    ("settings", "Your defaults: model, shape, number of images"),
     ("actors", "Your saved characters: faces, voice, trained likeness"),
     ("newactor", "Save a character to reuse in every tool"),
     ("balance", "Show your credits"),
@@ -37,10 +49,28 @@ def credits(amount: int) -> str:
     return f"{amount} credit" if abs(amount) == 1 else f"{amount} credits"
 
 
+def price_summary(cheapest: int, varies: bool, per: str | None) -> str:
+    """A tool's price for the command menu: "1 credit", "from 1 credit per image", ..."""
+    amount = credits(cheapest)
+    if per == "image":
+        amount = f"{amount} per image"
+    elif per == "second":
+        amount = f"{amount} per second"
+    return f"from {amount}" if varies else amount
+
+
+def commands(tools: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """Every command with its description: the tools (command, tool, price) first."""
+    listed = [(command, f"{TOOL_DESCRIPTIONS[tool]} ({price})") for command, tool, price in tools]
+    return listed + COMMANDS
+
+
 def welcome(name: str, created: bool, welcome_credits: int, balance: int, mock: bool) -> str:
     lines = [
         f"Hi {name}! I'm castbot: I turn your photos and voice notes into AI media.",
         "",
+        "• Send me a photo, and pick what to do with it",
+        "• /imagine — a picture from your words",
         "• /faceswap — put a face from one photo onto another photo",
         "• /lipsync — make a portrait speak your voice note",
         "• /newactor — save a face (and a voice) once, reuse it everywhere",
@@ -60,10 +90,14 @@ MOCK_NOTICE = (
 )
 
 
-def help_text() -> str:
+def help_text(commands: list[tuple[str, str]]) -> str:
     lines = ["Here is what I can do:", ""]
-    lines += [f"/{command} — {description}" for command, description in COMMANDS]
-    lines += ["", "Every tool tells you its price before anything is charged."]
+    lines += [f"/{command} — {description}" for command, description in commands]
+    lines += [
+        "",
+        "Or just send a photo and pick what to do with it. Every tool tells you its price "
+        "before anything is charged.",
+    ]
     return "\n".join(lines)
 
 
@@ -96,8 +130,7 @@ def _ledger_line(entry: LedgerEntry) -> str:
     when = datetime.fromisoformat(entry.created_at).strftime("%d %b %H:%M")
     label = LEDGER_LABELS[entry.kind]
     if entry.job_id is not None:
-        tool = TOOLS.get(entry.tool or "")
-        title = tool.title if tool else entry.tool or "job"
+        title = TOOL_TITLES.get(entry.tool or "") or entry.tool or "job"
         return f"{when} UTC  {entry.amount:+d}  {label} · {title} #{entry.job_id[:8]}"
     detail = f" ({entry.note})" if entry.note else ""
     return f"{when} UTC  {entry.amount:+d}  {label}{detail}"
@@ -240,7 +273,8 @@ def resume_offer(title: str, price: int, balance: int) -> str:
 
 
 TERMS = (
-    "Before your first face swap or lipsync, please agree to these terms:\n\n"
+    "Before you use a real person's face or voice for the first time, please agree to these "
+    "terms:\n\n"
     "• Use only photos and voices of people who agreed to it.\n"
     "• Nothing involving minors.\n"
     "• No sexual or defamatory content of real people.\n\n"
@@ -250,57 +284,11 @@ TERMS_AGREE_BUTTON = "I agree"
 TERMS_ACCEPTED = TERMS + "\n\n✅ You agreed to these terms."
 TERMS_WAITING = "Please tap “I agree” under the terms to continue, or /cancel."
 
-FACESWAP_MODEL_LABELS = {
-    "SDXL": "Standard",
-    "GENERAL": "General",
-    "GENERAL_ADVANCED": "Advanced",
-    "FULL_HEAD": "Full head",
-}
-
-
-def faceswap_intro(price: int, balance: int, offers_actors: bool) -> str:
-    text = (
-        f"Face swap costs {credits(price)}. Your balance: {credits(balance)}.\n\n"
-        "Step 1 of 2: send the face photo — the face I should put in."
-    )
-    return f"{text} {ACTOR_PICKER_HINT}" if offers_actors else text
-
-
-def faceswap_target(model_label: str) -> str:
-    return (
-        "Step 2 of 2: now send the target photo — the picture whose face I replace.\n\n"
-        f"Model: {model_label}. Tap another one below if you like; no need to otherwise."
-    )
-
-
-FACESWAP_MODEL_CHOSEN = "Model set."
-
-
-def lipsync_intro(price_per_second: int, balance: int, offers_actors: bool) -> str:
-    text = (
-        f"Lipsync costs {credits(price_per_second)} per second of audio, up to 35 seconds. "
-        f"Your balance: {credits(balance)}.\n\n"
-        "Step 1 of 2: send a portrait photo (JPG or PNG, under 5 MB)."
-    )
-    return f"{text} {ACTOR_PICKER_HINT}" if offers_actors else text
-
-
-def lipsync_audio(offers_actors: bool) -> str:
-    text = "Step 2 of 2: now send the audio — a voice note or an audio file of up to 35 seconds."
-    return f"{text} {ACTOR_PICKER_HINT}" if offers_actors else text
-
 
 def audio_too_long(seconds: float, limit: int) -> str:
     return (
         f"That audio is {seconds:.0f} seconds long; lipsync takes at most {limit} seconds. "
         "Please send a shorter one. Nothing was charged."
-    )
-
-
-def lipsync_quote(started_seconds: int, price: int, balance: int) -> str:
-    return (
-        f"Lipsync of {started_seconds} s of audio costs {credits(price)}. "
-        f"Your balance: {credits(balance)}.\nStart?"
     )
 
 
@@ -334,7 +322,7 @@ def pack_button(pack_credits: int, price: int) -> str:
 
 
 def invoice_description(pack_credits: int) -> str:
-    return f"{credits(pack_credits)} for face swaps and lipsyncs in this bot."
+    return f"{credits(pack_credits)} for the pictures and videos of this bot."
 
 
 PACK_GONE = "This pack is no longer offered. Please open /buy again."
@@ -778,12 +766,17 @@ def clone_voice_button(price: int) -> str:
     return f"Clone voice — {credits(price)}"
 
 
-def use_faceswap_button(name: str) -> str:
-    return f"Face swap with {name}"
+USE_TOOL_BUTTONS = {
+    "faceswap": "Face swap with {name}",
+    "lipsync": "Lipsync with {name}",
+    "by_ref": "A similar picture of {name}",
+    "photoshoot": "A photoshoot of {name}",
+    "collaber": "{name} together with someone",
+}
 
 
-def use_lipsync_button(name: str) -> str:
-    return f"Lipsync with {name}"
+def use_tool_button(tool: str, name: str) -> str:
+    return USE_TOOL_BUTTONS[tool].format(name=name)
 
 
 def use_actor(name: str) -> str:
@@ -858,8 +851,8 @@ def voice_length_refused(seconds: float, shortest: int, longest: int) -> str:
 
 def actor_saved(name: str) -> str:
     return (
-        f"✅ {name} is saved. Pick them in /faceswap and /lipsync instead of sending "
-        "photos again; /actors shows what else they can do."
+        f"✅ {name} is saved. Pick them wherever a face is asked for (/faceswap, /lipsync, "
+        "/photoshoot, ...) instead of sending photos again; /actors shows what else they can do."
     )
 
 
@@ -934,7 +927,7 @@ PROMPT_EXPECTED = "Please describe the picture in a text message."
 
 
 def prompt_too_long(limit: int) -> str:
-    return f"That description is too long: up to {limit} characters, please."
+    return f"That text is too long: up to {limit} characters, please. Nothing was charged."
 
 
 def picture_quote(name: str, price: int, balance: int) -> str:
@@ -943,3 +936,287 @@ def picture_quote(name: str, price: int, balance: int) -> str:
 
 def actor_voice_too_long(name: str, seconds: float, limit: int) -> str:
     return f"{name}'s voice sample is {seconds:.0f} s; lipsync takes at most {limit} s."
+
+
+# --- The studio: tools, their questions and options ---------------------------------------------
+
+TOOL_TITLES = {
+    "faceswap": "Face swap",
+    "lipsync": "Lipsync",
+    "by_prompt": "Picture",
+    "image_editor": "Edit",
+    "upscaler": "Upscale",
+    "by_ref": "Similar picture",
+    "photoshoot": "Photoshoot",
+    "facegen": "New face",
+    "carousel": "Angles",
+    "collaber": "Together",
+    "actor_likeness": "Likeness training",
+    "actor_voice": "Voice clone",
+    "actor_picture": "Actor picture",
+}
+
+OPTION_LABELS = {
+    "model": "Model",
+    "resolution": "Resolution",
+    "ratio": "Shape",
+    "mode": "Mode",
+    "count": "Images",
+    "style": "Style",
+    "template": "Template",
+    "version": "Engine",
+    "megapixels": "Size",
+    "strength": "Likeness to the reference",
+    "body_type": "Body type",
+    "eye_color": "Eye colour",
+    "hair_color": "Hair colour",
+    "hair_type": "Hair type",
+    "hair_style": "Hair style",
+    "beard": "Beard",
+    "beard_color": "Beard colour",
+    "makeup": "Makeup",
+}
+
+FACESWAP_MODEL_LABELS = {
+    "SDXL": "Standard",
+    "GENERAL": "General",
+    "GENERAL_ADVANCED": "Advanced",
+    "FULL_HEAD": "Full head",
+}
+IMAGE_MODEL_LABELS = {
+    "GENERAL_SFW": "General",
+    "GENERAL_NSFW": "General 18+",
+    "SDXL_NSFW": "SDXL 18+",
+    "FLUX_KLEIN_NSFW": "Flux Klein 18+",
+    "FLUX_KLEIN_LORA": "Flux Klein templates 18+",
+    "NANO_BANANA": "Nano Banana",
+    "QWEN_IMAGE": "Qwen",
+    "QWEN_IMAGE_PRO": "Qwen Pro",
+    "SEEDREAM_5": "Seedream 5",
+    "WAN": "WAN (legacy)",
+    "WAN_2_7_IMAGE": "WAN 2.7",
+    "WAN_2_7_IMAGE_PRO": "WAN 2.7 Pro",
+}
+SIMILAR_MODEL_LABELS = {"GENERAL": "General", "SDXL": "SDXL 18+"}
+MODE_LABELS = {"fast": "Fast", "quality": "Quality"}
+UPSCALER_VERSION_LABELS = {
+    "basic": "Basic",
+    "basic_safe_face": "Basic, keep face",
+    "natural_clarity": "Natural",
+    "premium_realism": "Premium",
+    "premium_safe_face": "Premium, keep face",
+    "ultra_clarity": "Ultra",
+}
+STRENGTH_LABELS = {0.5: "Loose", 0.75: "Close", 1.0: "Very close"}
+SAME_AS_PHOTO = "Same as the photo"
+ANY_VALUE = "Any"
+NO_STYLE = "None"
+GENDER_LABELS = {"Female": "Woman", "Male": "Man"}
+
+
+def provider_value(value: str) -> str:
+    """A value the provider names itself (an origin, a hair colour, a ratio), as shown on a
+    button: as the provider spells it, for now."""
+    return value
+
+
+def images(count: int) -> str:
+    return f"{count} image" if count == 1 else f"{count} images"
+
+
+def megapixels(amount: int) -> str:
+    return f"{amount} MP"
+
+
+QUESTIONS = {
+    "faceswap": {
+        "face": "send the face photo — the face I should put in.",
+        "target": "now send the target photo — the picture whose face I replace.",
+    },
+    "lipsync": {
+        "portrait": "send a portrait photo (JPG or PNG, under 5 MB).",
+        "audio": "now send the audio — a voice note or an audio file of up to 35 seconds.",
+    },
+    "by_prompt": {"prompt": "describe the picture you want (up to 2,000 characters)."},
+    "image_editor": {
+        "photos": "send the photo to edit — or up to 10 as an album, to combine them.",
+        "instruction": "say what to change (up to 2,000 characters).",
+    },
+    "upscaler": {"photo": "send the photo to make bigger and sharper."},
+    "by_ref": {
+        "reference": "send the photo the new picture should be like.",
+        "face": "optionally, send a face to put in the picture.",
+    },
+    "photoshoot": {
+        "face": "send a photo of the face.",
+        "body": "now send a photo of the body (the face may be hidden or cropped out).",
+        "category": "pick a style, or type a description of the shot.",
+    },
+    "facegen": {
+        "gender": "a woman or a man?",
+        "age": "how old?",
+        "origin": "which origin or look?",
+    },
+    "carousel": {"photo": "send the photo to see from other angles."},
+    "collaber": {
+        "first": "send a photo of the first person.",
+        "second": "now a photo of the second person.",
+        "location": "optionally, send a photo of the place to put them in.",
+        "prompt": "optionally, describe what they do together (up to 2,000 characters).",
+    },
+}
+
+MEASURED = {"audio_seconds": "{title} of {seconds} s of audio"}
+"""How a quote names what a measured price was measured from."""
+
+
+def flow_left(title: str) -> str:
+    return f"I stopped your {title.lower()}; nothing was charged for it."
+
+
+def flow_intro(title: str, price: str, balance: int) -> str:
+    return f"{title} costs {price}. Your balance: {credits(balance)}."
+
+
+def price_per_second(per_second: int, limit: float | None) -> str:
+    text = f"{credits(per_second)} per second of audio"
+    return f"{text}, up to {limit:.0f} seconds" if limit else text
+
+
+def per_second_short(per_second: int) -> str:
+    return f"{credits(per_second)}/s"
+
+
+def question(
+    *,
+    step: int,
+    steps: int,
+    question: str,
+    intro: str | None,
+    actors: bool,
+    skip: bool,
+    price_line: str | None,
+) -> str:
+    line = f"Step {step} of {steps}: {question}"
+    if actors:
+        line = f"{line} {ACTOR_PICKER_HINT}"
+    if skip:
+        line = f"{line} {SKIP_HINT}"
+    return "\n\n".join(part for part in (intro, line, price_line) if part)
+
+
+SKIP_HINT = "Or tap Skip."
+
+
+def price_line(price: int, has_options: bool) -> str:
+    if has_options:
+        return f"Price: {credits(price)}. The buttons below change the options, with their prices."
+    return f"Price: {credits(price)}."
+
+
+def quote(title: str, price: int, balance: int, measures: dict[str, float]) -> str:
+    what = title
+    for measure, seconds in measures.items():
+        if measure in MEASURED:
+            what = MEASURED[measure].format(title=title, seconds=max(1, math.ceil(seconds)))
+    return f"{what} costs {credits(price)}. Your balance: {credits(balance)}.\nStart?"
+
+
+def again_quote(title: str, price: int, balance: int) -> str:
+    return (
+        f"The same {title.lower()} again, with the same inputs and options, costs "
+        f"{credits(price)}. Your balance: {credits(balance)}.\nStart?"
+    )
+
+
+def option_button(label: str, current: str) -> str:
+    return f"{label}: {current} ▸"
+
+
+def choice_button(label: str, price: int | None, chosen: bool) -> str:
+    text = f"{label} · {credits(price)}" if price is not None else label
+    return f"✓ {text}" if chosen else text
+
+
+MORE_OPTIONS_BUTTON = "More options ▸"
+BACK_BUTTON = "« Back"
+ADULT_MODELS_BUTTON = "🔞 Show 18+ models"
+ADULT_CONFIRM_BUTTON = "I am 18 or older"
+ADULT_QUESTION = "18+ models are only for adults. Tap “I am 18 or older” to confirm, once."
+ADULT_CONFIRMED = "Thanks. 18+ models are shown from now on."
+OPTION_SET = "Done."
+STALE_BUTTON = "This button is out of date. Please use the latest message."
+TAP_A_BUTTON = "Please tap one of the buttons."
+TEXT_EXPECTED = "Please send it as a text message."
+
+MENU_BUTTONS = {
+    "swap_face": "Face swap: use as face",
+    "swap_target": "Face swap: use as target",
+    "edit": "Edit",
+    "upscale": "Upscale",
+    "similar": "Similar",
+    "angles": "Angles",
+    "lipsync": "Lipsync (as portrait)",
+    "actor": "Save as actor",
+}
+
+
+def menu_button(label: str, price: str) -> str:
+    return f"{label} · {price}"
+
+
+def photo_menu(count: int) -> str:
+    if count == 1:
+        return "What should I do with this photo? Each button shows its price."
+    return f"What should I do with these {count} photos? Each button shows its price."
+
+
+RESULT_BUTTONS = {
+    "again": "🔁 Again",
+    "edit": "✏️ Edit",
+    "upscale": "🔍 Upscale",
+    "swap": "🎭 Face swap into this",
+    "actor": "💾 Save as actor",
+}
+
+
+def result_card(title: str, count: int, reusable: bool) -> str:
+    done = f"{title}: your result is ready." if count == 1 else f"{title}: {count} results."
+    if reusable:
+        return f"{done} Use it next without sending it again:"
+    return f"{done} Make another one:"
+
+
+WHICH_RESULT = "Which one? They are numbered in the order they came."
+RESULT_GONE = "This result is not available any more."
+RESULT_EXPIRED = (
+    "This result can't be used again: it has expired at the AI service. Please send it as a "
+    "photo instead."
+)
+ACTOR_PHOTO_TYPES_REFUSED = "An actor's photo must be a JPEG or PNG. Please send one of those."
+NEW_ACTOR_NAME_FOR_PHOTO = (
+    f"Let's save this face as an actor. What's their name? (up to {MAX_NAME_LENGTH} characters)"
+)
+SAVED_FACE_CAPTION = "This face, to keep as an actor."
+
+SETTING_LABELS = {
+    "image_model": "Picture model",
+    "ratio": "Shape",
+    "image_count": "Images per job",
+    "faceswap_model": "Face swap model",
+    "faceswap_resolution": "Face swap resolution",
+}
+SETTINGS_INTRO = (
+    "Your defaults. Every tool uses them where they fit, and you can still change them for "
+    "one job on the keyboard under its last question. Tap one to change it."
+)
+SETTING_SAVED = "Saved."
+ADULT_SETTING_BUTTON = "🔞 18+ models: I am 18 or older"
+
+
+def setting_button(label: str, current: str) -> str:
+    return f"{label}: {current} ▸"
+
+
+def setting_choice(label: str, chosen: bool) -> str:
+    return f"✓ {label}" if chosen else label

@@ -9,7 +9,20 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from providers.models import FaceswapInput, LipsyncInput, MediaKind
+from bot import texts
+from providers.models import MediaKind
+from providers.tools import (
+    ByPromptInput,
+    ByRefInput,
+    CarouselInput,
+    CollaberInput,
+    FacegenInput,
+    FaceswapInput,
+    ImageEditorInput,
+    LipsyncInput,
+    PhotoshootInput,
+    UpscalerInput,
+)
 
 
 class OutputKind(StrEnum):
@@ -63,7 +76,7 @@ class Tool:
 
 FACESWAP = Tool(
     name="faceswap",
-    title="Face swap",
+    title=texts.TOOL_TITLES["faceswap"],
     output=OutputKind.PHOTO,
     input_model=FaceswapInput,
     deadline=timedelta(minutes=15),
@@ -71,10 +84,73 @@ FACESWAP = Tool(
 )
 LIPSYNC = Tool(
     name="lipsync",
-    title="Lipsync",
+    title=texts.TOOL_TITLES["lipsync"],
     output=OutputKind.VIDEO,
     input_model=LipsyncInput,
     deadline=timedelta(minutes=30),
+)
+BY_PROMPT = Tool(
+    name="by_prompt",
+    title=texts.TOOL_TITLES["by_prompt"],
+    output=OutputKind.PHOTO,
+    input_model=ByPromptInput,
+    deadline=timedelta(minutes=15),
+    count_option="batch_size",
+)
+IMAGE_EDITOR = Tool(
+    name="image_editor",
+    title=texts.TOOL_TITLES["image_editor"],
+    output=OutputKind.PHOTO,
+    input_model=ImageEditorInput,
+    deadline=timedelta(minutes=15),
+    count_option="number_of_images",
+)
+UPSCALER = Tool(
+    name="upscaler",
+    title=texts.TOOL_TITLES["upscaler"],
+    output=OutputKind.DOCUMENT,
+    input_model=UpscalerInput,
+    deadline=timedelta(minutes=15),
+)
+BY_REF = Tool(
+    name="by_ref",
+    title=texts.TOOL_TITLES["by_ref"],
+    output=OutputKind.PHOTO,
+    input_model=ByRefInput,
+    deadline=timedelta(minutes=15),
+    count_option="batch_size",
+)
+PHOTOSHOOT = Tool(
+    name="photoshoot",
+    title=texts.TOOL_TITLES["photoshoot"],
+    output=OutputKind.PHOTO,
+    input_model=PhotoshootInput,
+    # Every shot is generated from scratch, one after another.
+    deadline=timedelta(minutes=30),
+    count_option="image_count",
+)
+FACEGEN = Tool(
+    name="facegen",
+    title=texts.TOOL_TITLES["facegen"],
+    output=OutputKind.PHOTO,
+    input_model=FacegenInput,
+    deadline=timedelta(minutes=15),
+)
+CAROUSEL = Tool(
+    name="carousel",
+    title=texts.TOOL_TITLES["carousel"],
+    output=OutputKind.PHOTO,
+    input_model=CarouselInput,
+    deadline=timedelta(minutes=20),
+    count_option="number_of_images",
+)
+COLLABER = Tool(
+    name="collaber",
+    title=texts.TOOL_TITLES["collaber"],
+    output=OutputKind.PHOTO,
+    input_model=CollaberInput,
+    deadline=timedelta(minutes=15),
+    count_option="number_of_images",
 )
 
 
@@ -97,7 +173,7 @@ class PictureInput(ActorJobInput):
 
 ACTOR_LIKENESS = Tool(
     name="actor_likeness",
-    title="Likeness training",
+    title=texts.TOOL_TITLES["actor_likeness"],
     output=None,
     input_model=LikenessInput,
     # Scenario queues trainings; Framehood's own timeout is 20 minutes.
@@ -106,7 +182,7 @@ ACTOR_LIKENESS = Tool(
 )
 ACTOR_VOICE = Tool(
     name="actor_voice",
-    title="Voice clone",
+    title=texts.TOOL_TITLES["actor_voice"],
     output=None,
     input_model=ActorJobInput,
     deadline=timedelta(minutes=20),
@@ -114,20 +190,39 @@ ACTOR_VOICE = Tool(
 )
 ACTOR_PICTURE = Tool(
     name="actor_picture",
-    title="Actor picture",
+    title=texts.TOOL_TITLES["actor_picture"],
     output=OutputKind.PHOTO,
     input_model=PictureInput,
     deadline=timedelta(minutes=10),
     kind=ToolKind.ACTOR_PICTURE,
 )
 TOOLS = {
-    tool.name: tool for tool in (FACESWAP, LIPSYNC, ACTOR_LIKENESS, ACTOR_VOICE, ACTOR_PICTURE)
+    tool.name: tool
+    for tool in (
+        FACESWAP,
+        LIPSYNC,
+        BY_PROMPT,
+        IMAGE_EDITOR,
+        UPSCALER,
+        BY_REF,
+        PHOTOSHOOT,
+        FACEGEN,
+        CAROUSEL,
+        COLLABER,
+        ACTOR_LIKENESS,
+        ACTOR_VOICE,
+        ACTOR_PICTURE,
+    )
 }
 
 
 class FileInput(BaseModel):
     """One asset field of the provider input: a Telegram file to upload, or an asset the
-    provider already holds (an earlier result), which is used as it is."""
+    provider already holds (an earlier result), which is used as it is.
+
+    A field that takes a list of assets (`image_assets`) gets one input per item, named
+    `image_assets.0`, `image_assets.1`, ... in order (see `list_item`).
+    """
 
     field: str
     file_id: str | None = None
@@ -144,13 +239,34 @@ class FileInput(BaseModel):
         return self
 
 
+LIST_ITEM = "."
+
+
+def list_item(field: str, index: int) -> str:
+    """The file field of item `index` of a list field."""
+    return f"{field}{LIST_ITEM}{index}"
+
+
 class JobSpec(BaseModel):
     """Everything a job needs to run, as saved in its row before anything is charged."""
 
     files: list[FileInput]
     options: dict[str, Any] = Field(default_factory=dict)
-    audio_seconds: float | None = None
+    """Every other field of the provider input (texts and option values)."""
+    measures: dict[str, float] = Field(default_factory=dict)
+    """What was measured from the inputs and priced (`audio_seconds`), kept so the same job
+    can be quoted again."""
 
     def provider_input(self, tool: Tool, assets: dict[str, str]) -> dict[str, Any]:
         """The tool's validated input, given the asset id of each file field."""
-        return tool.input_model.model_validate({**self.options, **assets}).model_dump(mode="json")
+        fields: dict[str, Any] = dict(self.options)
+        items: dict[str, list[tuple[int, str]]] = {}
+        for field, asset_id in assets.items():
+            name, separator, index = field.rpartition(LIST_ITEM)
+            if separator and index.isdigit():
+                items.setdefault(name, []).append((int(index), asset_id))
+            else:
+                fields[field] = asset_id
+        for name, numbered in items.items():
+            fields[name] = [asset_id for _, asset_id in sorted(numbered)]
+        return tool.input_model.model_validate(fields).model_dump(mode="json")

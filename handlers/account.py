@@ -1,10 +1,11 @@
 """Every update from a user first makes sure the user has an account, and stops there
-when the account is blocked."""
+when the account is blocked. Before that, an edited message stops: only new messages
+drive commands and flows."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, TypeHandler
+from telegram.ext import ApplicationHandlerStop, MessageHandler, TypeHandler, filters
 
 from bot import texts
 from bot.context import BotContext
@@ -37,3 +38,15 @@ async def refuse_blocked(update: Update) -> None:
 
 def build_account_handler() -> TypeHandler[Update, BotContext]:
     return TypeHandler(Update, ensure_account)
+
+
+async def ignore_edit(update: Update, context: BotContext) -> None:
+    """Drop an edited message: editing `/grant 101 500` must not grant again, nor an
+    edited photo feed a flow."""
+    raise ApplicationHandlerStop
+
+
+def build_edit_guard() -> MessageHandler[BotContext, None]:
+    """For the first group: Telegram sends edits of messages and channel posts as updates,
+    and python-telegram-bot hands them to command and message handlers alike."""
+    return MessageHandler(filters.UpdateType.EDITED, ignore_edit)

@@ -1,4 +1,4 @@
-"""/actors: the list, each actor's card and its buttons; and the actor pickers of every flow.
+"""/actors: the list, each actor's card and its buttons.
 
 Every callback names an actor by id, and every one loads it for the pressing user only:
 an id of someone else's actor is answered exactly like a deleted one.
@@ -6,10 +6,10 @@ an id of someone else's actor is answered exactly like a deleted one.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import texts
 from bot.actors import (
@@ -19,10 +19,10 @@ from bot.actors import (
     voice_spec,
 )
 from bot.context import BotContext
+from bot.flow import face_tools
 from bot.tools import ACTOR_LIKENESS, ACTOR_VOICE
 from handlers.conversation import Handlers
 from handlers.orders import offer
-from handlers.terms import Step, unless_agreed
 from providers.base import ActorProvider
 from storage.actors import Actor, ActorNotFound, TrainingStatus
 
@@ -38,9 +38,8 @@ CLONE = PREFIX + "clone:"
 PICTURE = PREFIX + "picture:"
 DELETE = PREFIX + "delete:"
 DELETE_CONFIRMED = PREFIX + "erase:"
-# Entry points of the face swap and lipsync flows with an actor chosen ahead.
-FACESWAP_WITH = "faceswap:with:"
-LIPSYNC_WITH = "lipsync:with:"
+WITH = ":with:"
+"""`<tool>:with:<actor id>` starts a tool with the actor's face (handlers/flow.py)."""
 
 
 async def owned_actor(update: Update, context: BotContext, prefix: str) -> Actor | None:
@@ -66,25 +65,6 @@ def actor_keyboard(actors: list[Actor], prefix: str) -> InlineKeyboardMarkup | N
     if not buttons:
         return None
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
-
-
-async def start_with_actor(
-    update: Update,
-    context: BotContext,
-    prefix: str,
-    begin: Step,
-    proceed: Callable[[Actor], Awaitable[object]],
-) -> object:
-    """Enter a flow from an actor's card: past the terms (which lead to the flow's own
-    first step), then on with the actor already chosen."""
-    assert update.callback_query
-    actor = await owned_actor(update, context, prefix)
-    if actor is None:
-        return ConversationHandler.END
-    await update.callback_query.answer()
-    if context.user.terms_accepted_at is None:
-        return await unless_agreed(update, context, begin)
-    return await proceed(actor)
 
 
 async def list_actors(update: Update, context: BotContext) -> None:
@@ -178,16 +158,11 @@ async def use_actor(update: Update, context: BotContext) -> None:
             [
                 [
                     InlineKeyboardButton(
-                        texts.use_faceswap_button(actor.name),
-                        callback_data=f"{FACESWAP_WITH}{actor.id}",
+                        texts.use_tool_button(entry.name, actor.name),
+                        callback_data=f"{entry.name}{WITH}{actor.id}",
                     )
-                ],
-                [
-                    InlineKeyboardButton(
-                        texts.use_lipsync_button(actor.name),
-                        callback_data=f"{LIPSYNC_WITH}{actor.id}",
-                    )
-                ],
+                ]
+                for entry in face_tools()
             ]
         ),
     )

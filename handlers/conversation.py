@@ -1,8 +1,10 @@
-"""How every multi-step flow is built, so they all cancel and time out alike."""
+"""The handler list type, and the actor conversation's ConversationHandler: it cancels,
+times out, and gives way to anything that starts a tool."""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import Update
@@ -24,10 +26,27 @@ async def cancel(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
+def ending(handler: BaseHandler[Update, BotContext, Any]) -> BaseHandler[Update, BotContext, Any]:
+    """The handler, ending the conversation after it has run."""
+    callback = handler.callback
+
+    async def run(update: Update, context: BotContext) -> int:
+        context.user_data.clear()
+        await callback(update, context)
+        return ConversationHandler.END
+
+    handler.callback = run
+    return handler
+
+
 def build_flow(
-    name: str, entry_points: Handlers, states: dict[object, Handlers]
+    name: str,
+    entry_points: Handlers,
+    states: dict[object, Handlers],
+    interrupts: Sequence[BaseHandler[Update, BotContext, Any]] = (),
 ) -> ConversationHandler[BotContext]:
-    """A per-user conversation that /cancel leaves and that ends quietly when idle."""
+    """A per-user conversation that /cancel leaves and that ends quietly when idle; the
+    `interrupts` (what starts another flow) end it and then do what they do."""
     with warnings.catch_warnings():
         # PTB warns that inline buttons are tracked per chat, not per message; that is
         # intended here: a flow has one message with buttons at a time.
@@ -35,7 +54,7 @@ def build_flow(
         return ConversationHandler(
             entry_points=entry_points,
             states=states,
-            fallbacks=[CommandHandler("cancel", cancel)],
+            fallbacks=[CommandHandler("cancel", cancel), *map(ending, interrupts)],
             allow_reentry=True,
             conversation_timeout=IDLE_TIMEOUT_SECONDS,
             name=name,

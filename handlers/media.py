@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import Bot, Message, Update
+from telegram import Bot, Message
 from telegram.ext import filters
 
 from bot import texts
 from bot.audio import duration_seconds
-from bot.context import BotContext
+from bot.catalog.model import Input
 from bot.tools import FileInput
 from providers.models import MediaKind
 
@@ -90,6 +90,15 @@ def photo_from(
     return received
 
 
+def photo_for(message: Message, item: Input | None = None) -> ReceivedFile:
+    """A photo for a catalog entry's input, within its limits (Telegram's when it has none)."""
+    return photo_from(
+        message,
+        max_bytes=item.max_bytes if item and item.max_bytes else DOWNLOAD_LIMIT,
+        mime_types=item.mime_types if item and item.mime_types else frozenset(IMAGE_TYPES),
+    )
+
+
 async def audio_from(message: Message, bot: Bot) -> ReceivedFile:
     """A voice note, an audio file, or audio sent as a document, with its length."""
     if message.voice:
@@ -149,15 +158,3 @@ def _check_size(received: ReceivedFile, max_bytes: int) -> None:
 
 def _labels(mime_types: frozenset[str]) -> str:
     return ", ".join(sorted(IMAGE_TYPES[mime].upper() for mime in mime_types))
-
-
-async def expect_photo(update: Update, context: BotContext) -> None:
-    """Say that this step needs a photo; the step keeps waiting."""
-    assert update.effective_message
-    await update.effective_message.reply_text(texts.PHOTO_EXPECTED)
-
-
-async def expect_audio(update: Update, context: BotContext) -> None:
-    """Say that this step needs audio; the step keeps waiting."""
-    assert update.effective_message
-    await update.effective_message.reply_text(texts.AUDIO_EXPECTED)

@@ -1,8 +1,12 @@
-"""The actor flows that collect input: /newactor, rename, add photos, set voice, and a
-picture from a prompt.
+"""The actor flows that collect input: /newactor, *Save as actor* (from the photo menu or a
+generated face), rename, add photos, set voice, and a picture from a prompt.
 
 Photos are written to SQLite as they arrive (the first one creates the actor), so an
 album of ten is ten small writes and nothing is lost if the user wanders off midway.
+
+This is the one conversation kept as a ConversationHandler. It still keeps to one flow per
+user: starting it ends the user's tool flow, and starting a tool (its command, an actor's
+*Use*, a result's button) or /cancel ends it.
 """
 
 from __future__ import annotations
@@ -21,15 +25,19 @@ from bot.actors import picture_spec
 from bot.context import BotContext
 from bot.tools import ACTOR_PICTURE
 from handlers import actors as buttons
-from handlers.conversation import build_flow
+from handlers import results
+from handlers.conversation import Handlers, build_flow
+from handlers.flow import SAVE_AS_ACTOR, leave, menu_photo_as_actor
 from handlers.media import (
     AUDIO_INPUT,
+    IMAGE_TYPES,
     PHOTO_INPUT,
     MediaRefused,
     audio_from,
     photo_from,
 )
 from handlers.orders import offer
+from handlers.terms import TERMS, terms_state, unless_agreed
 from providers.models import MediaKind
 from storage.actors import (
     MAX_ACTORS,
@@ -60,11 +68,71 @@ PROMPT_LIMIT = 1000
 async def new_actor(update: Update, context: BotContext) -> object:
     """Ask for the name, unless the user has no room for another actor."""
     assert update.effective_message
+    await leave(update, context)
     if await context.services.actors.count(context.user.id) >= MAX_ACTORS:
         await update.effective_message.reply_text(texts.ACTOR_LIMIT)
         return ConversationHandler.END
     context.user_data[DRAFT] = {"id": None, "new": True}
     await update.effective_message.reply_text(texts.NEW_ACTOR_NAME)
+    return NAME
+
+
+async def save_menu_photo(update: Update, context: BotContext) -> object:
+    """*Save as actor* on the photo menu: a new actor with that photo, once named."""
+    query = update.callback_query
+    assert query and query.data
+    revision = query.data.removeprefix(SAVE_AS_ACTOR)
+    photo = await menu_photo_as_actor(context, int(revision)) if revision.isdigit() else None
+    if photo is None:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return ConversationHandler.END
+    extension = photo.filename.rsplit(".", 1)[-1]
+    mime_type = next((mime for mime in PHOTO_TYPES if IMAGE_TYPES[mime] == extension), None)
+    if mime_type is None or photo.file_id is None or photo.file_unique_id is None:
+        await query.answer(texts.ACTOR_PHOTO_TYPES_REFUSED, show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    stored = ActorPhoto(
+        file_id=photo.file_id, file_unique_id=photo.file_unique_id, mime_type=mime_type
+    )
+    return await _start_from_photo(update, context, stored)
+
+
+async def save_result(update: Update, context: BotContext) -> object:
+    """*Save as actor* under a generated face: a new actor with that face, once named."""
+    assert update.effective_chat
+    found = await results.owned_job(update, context)
+    if found is None:
+        return ConversationHandler.END
+    job, action, number = found
+    picked = await results.pick_output(update, job, action, number)
+    if picked is None:
+        return ConversationHandler.END
+    _, output = picked
+    assert update.callback_query
+    await update.callback_query.answer()
+    await leave(update, context)
+    data = await context.services.studio.download(output.url, PHOTO_LIMIT)
+    sent = await update.effective_chat.send_photo(data, caption=texts.SAVED_FACE_CAPTION)
+    largest = sent.photo[-1]
+    stored = ActorPhoto(file_id=largest.file_id, file_unique_id=largest.file_unique_id)
+    return await _start_from_photo(update, context, stored)
+
+
+async def _start_from_photo(update: Update, context: BotContext, photo: ActorPhoto) -> object:
+    """Keep the photo for the new actor, then ask for the name (after the terms)."""
+    assert update.effective_chat
+    if await context.services.actors.count(context.user.id) >= MAX_ACTORS:
+        await update.effective_chat.send_message(texts.ACTOR_LIMIT)
+        return ConversationHandler.END
+    context.user_data[DRAFT] = {"id": None, "new": True, "photo": photo.model_dump()}
+    return await unless_agreed(update, context, _ask_name)
+
+
+async def _ask_name(update: Update, context: BotContext) -> object:
+    assert update.effective_chat
+    await update.effective_chat.send_message(texts.NEW_ACTOR_NAME_FOR_PHOTO)
     return NAME
 
 
@@ -80,8 +148,23 @@ async def name(update: Update, context: BotContext) -> object:
     if await context.services.actors.name_taken(context.user.id, cleaned):
         await message.reply_text(texts.ACTOR_NAME_TAKEN)
         return NAME
-    context.user_data[DRAFT]["name"] = cleaned
-    await message.reply_text(texts.actor_photos_intro(cleaned))
+    draft = context.user_data[DRAFT]
+    draft["name"] = cleaned
+    if "photo" not in draft:
+        await message.reply_text(texts.actor_photos_intro(cleaned))
+        return PHOTOS
+    try:
+        actor = await context.services.actors.create(
+            context.user.id, cleaned, [ActorPhoto.model_validate(draft.pop("photo"))]
+        )
+    except ActorNameTaken:
+        await message.reply_text(texts.ACTOR_NAME_TAKEN)
+        return NAME
+    except ActorLimitReached:
+        await message.reply_text(texts.ACTOR_LIMIT)
+        return _end(context)
+    draft["id"], draft["count"] = actor.id, 1
+    await _show_count(message, draft, 1)
     return PHOTOS
 
 
@@ -326,6 +409,7 @@ async def _ask(
     """Start a flow on an existing actor from its card."""
     assert update.callback_query and update.effective_chat
     await update.callback_query.answer()
+    await leave(update, context)
     context.user_data[DRAFT] = {"id": actor_id, "name": actor_name, "new": False}
     await update.effective_chat.send_message(text)
     return state
@@ -342,7 +426,8 @@ def _end(context: BotContext) -> int:
     return ConversationHandler.END
 
 
-def build_new_actor_handlers() -> list[ConversationHandler[BotContext]]:
+def build_new_actor_handlers(interrupts: Handlers) -> list[ConversationHandler[BotContext]]:
+    """The actor conversation; `interrupts` start something else, and end it first."""
     anything_else = ~filters.COMMAND
     text = filters.TEXT & anything_else
     return [
@@ -350,12 +435,18 @@ def build_new_actor_handlers() -> list[ConversationHandler[BotContext]]:
             "actors",
             entry_points=[
                 CommandHandler("newactor", new_actor),
+                CallbackQueryHandler(save_menu_photo, pattern=f"^{SAVE_AS_ACTOR}"),
+                CallbackQueryHandler(
+                    save_result, pattern=f"^{results.PREFIX}[0-9a-f]+:{results.SAVE_AS_ACTOR}"
+                ),
                 CallbackQueryHandler(start_rename, pattern=f"^{buttons.RENAME}"),
                 CallbackQueryHandler(start_add_photos, pattern=f"^{buttons.PHOTOS}"),
                 CallbackQueryHandler(start_set_voice, pattern=f"^{buttons.VOICE}"),
                 CallbackQueryHandler(start_picture, pattern=f"^{buttons.PICTURE}"),
             ],
+            interrupts=interrupts,
             states={
+                TERMS: terms_state(_ask_name),
                 NAME: [MessageHandler(text, name), MessageHandler(anything_else, expect_name)],
                 PHOTOS: [
                     MessageHandler(PHOTO_INPUT, photo),

@@ -3,7 +3,8 @@ credit packs offered wherever the balance falls short (so that is never a dead e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
@@ -20,6 +21,16 @@ CONFIRM_PREFIX = "job:go:"
 DECLINE_PREFIX = "job:no:"
 BUY_PREFIX = "buy:"
 """`buy:<credits>`, or `buy:<credits>:<job id>` for a pack bought to afford a quoted job."""
+
+Rows = Sequence[Sequence[InlineKeyboardButton]]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A quote shown to the user: the quoted job and the message that shows it."""
+
+    job: Job
+    message_id: int
 
 
 async def place_order(
@@ -73,12 +84,14 @@ async def offer(
     price: int,
     describe: Callable[[int], str],
     provider: str | None = None,
-) -> None:
+    options: Rows = (),
+) -> Offer | None:
     """Save the inputs with their price and ask the user to confirm the charge.
 
     `describe` words the offer, given the user's balance; `provider` names the actor
-    provider of an actor job. A balance short of the price gets the credit packs instead of
-    the Start button, and the quote is kept for after the payment.
+    provider of an actor job; `options` are rows of buttons shown above Start (a flow's
+    options, which change the job). A balance short of the price gets the credit packs
+    instead, the quote being kept for after the payment, and None is returned.
     """
     assert update.effective_chat and update.effective_user
     job = await context.services.engine.quote(
@@ -95,19 +108,23 @@ async def offer(
             texts.short_of_credits(price, balance),
             reply_markup=packs_keyboard(context.services.settings.credit_packs, job),
         )
-        return
-    await update.effective_chat.send_message(describe(balance), reply_markup=quote_keyboard(job))
+        return None
+    message = await update.effective_chat.send_message(
+        describe(balance), reply_markup=quote_keyboard(job, options)
+    )
+    return Offer(job, message.message_id)
 
 
-def quote_keyboard(job: Job) -> InlineKeyboardMarkup:
+def quote_keyboard(job: Job, options: Rows = ()) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
+            *options,
             [
                 InlineKeyboardButton(
                     texts.start_button(job.price), callback_data=CONFIRM_PREFIX + job.id
                 ),
                 InlineKeyboardButton(texts.CANCEL_BUTTON, callback_data=DECLINE_PREFIX + job.id),
-            ]
+            ],
         ]
     )
 

@@ -1,4 +1,4 @@
-"""/start, /help, /balance, /history, /cancel and the replies to anything unexpected."""
+"""/start, /help, /balance, /history and the reply to an unknown command."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.catalog import command_menu
 from bot.context import BotContext
 from storage.users import LedgerPage
 
@@ -38,7 +39,8 @@ async def start(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     """List every command."""
     assert update.effective_message
-    await update.effective_message.reply_text(texts.help_text())
+    multiplier = context.services.settings.credit_multiplier
+    await update.effective_message.reply_text(texts.help_text(command_menu(multiplier)))
 
 
 async def balance(update: Update, context: BotContext) -> None:
@@ -97,23 +99,11 @@ def history_keyboard(page: LedgerPage) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
-async def cancel_outside_conversation(update: Update, context: BotContext) -> None:
-    """Answer /cancel when no conversation is running."""
-    assert update.effective_message
-    await update.effective_message.reply_text(texts.NOTHING_TO_CANCEL)
-
-
 async def unknown_command(update: Update, context: BotContext) -> None:
     """Point an unknown command to /help."""
     assert update.effective_message and update.effective_message.text
     command = update.effective_message.text.split()[0].split("@")[0]
     await update.effective_message.reply_text(texts.unknown_command(command))
-
-
-async def not_understood(update: Update, context: BotContext) -> None:
-    """Point any other text or media to /help."""
-    assert update.effective_message
-    await update.effective_message.reply_text(texts.NOT_UNDERSTOOD)
 
 
 def build_start_handlers() -> list[BaseHandler[Update, BotContext, None]]:
@@ -123,13 +113,10 @@ def build_start_handlers() -> list[BaseHandler[Update, BotContext, None]]:
         CommandHandler("balance", balance),
         CommandHandler("history", history),
         CallbackQueryHandler(history_page, pattern=f"^{HISTORY_PREFIX}"),
-        CommandHandler("cancel", cancel_outside_conversation),
     ]
 
 
 def build_fallback_handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    """Registered last, so they answer only what no feature handled."""
-    return [
-        MessageHandler(filters.COMMAND, unknown_command),
-        MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, not_understood),
-    ]
+    """Registered last, so it answers only the commands no feature handled (other
+    messages are the flow's: an answer, a photo for the menu, or not understood)."""
+    return [MessageHandler(filters.COMMAND, unknown_command)]

@@ -1,4 +1,4 @@
-"""Consent before a user's first face swap or lipsync."""
+"""Consent before a user's first use of a tool that takes a real person's face."""
 
 from __future__ import annotations
 
@@ -21,12 +21,15 @@ async def unless_agreed(update: Update, context: BotContext, begin: Step) -> obj
     """Run `begin` if the user agreed to the terms; otherwise show them and wait."""
     if context.user.terms_accepted_at is not None:
         return await begin(update, context)
-    assert update.effective_message
-    keyboard = InlineKeyboardMarkup(
+    assert update.effective_chat
+    await update.effective_chat.send_message(texts.TERMS, reply_markup=terms_keyboard())
+    return TERMS
+
+
+def terms_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
         [[InlineKeyboardButton(texts.TERMS_AGREE_BUTTON, callback_data=AGREE)]]
     )
-    await update.effective_message.reply_text(texts.TERMS, reply_markup=keyboard)
-    return TERMS
 
 
 def terms_state(begin: Step) -> Handlers:

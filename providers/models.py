@@ -88,44 +88,6 @@ class Balance(WireModel):
     balance: float
 
 
-class FaceswapModel(StrEnum):
-    SDXL = "SDXL"
-    GENERAL = "GENERAL"
-    GENERAL_ADVANCED = "GENERAL_ADVANCED"
-    FULL_HEAD = "FULL_HEAD"
-
-
-class FaceswapResolution(StrEnum):
-    R2K = "2K"
-    R4K = "4K"
-
-
-class FaceswapInput(BaseModel):
-    """Input of the `faceswap` tool: `face_asset` is put onto the person in `ref_asset`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ref_asset: str
-    face_asset: str
-    model: FaceswapModel = FaceswapModel.SDXL
-    resolution: FaceswapResolution = FaceswapResolution.R4K
-
-
-class LipsyncModel(StrEnum):
-    GENERAL_NSFW = "GENERAL_NSFW"
-
-
-class LipsyncInput(BaseModel):
-    """Input of the `lipsync` tool: a portrait first frame and at most 35 s of audio."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    image_asset: str
-    audio_asset: str
-    prompt: str = ""
-    model: LipsyncModel = LipsyncModel.GENERAL_NSFW
-
-
 # --- ZenCreator's catalog and credit history: ASSUMED SHAPES.
 #
 # The reference names these endpoints but prints none of their bodies. Until they are

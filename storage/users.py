@@ -46,6 +46,8 @@ class User(BaseModel):
     terms_accepted_at: str | None = None
     unreachable_since: str | None = None
     """When a message to the user last failed because they blocked the bot."""
+    adult_confirmed_at: str | None = None
+    """When the user confirmed they are 18 or older (NSFW models are offered only then)."""
 
 
 class LedgerEntry(BaseModel):
@@ -111,10 +113,19 @@ class UsersRepository:
         return _user(row) if row else None
 
     async def accept_terms(self, user_id: int) -> None:
-        """Record when the user agreed to the terms of face swap and lipsync."""
+        """Record when the user agreed to the terms of the tools that take a real face."""
         async with self._db.transaction() as tx:
             await tx.execute(
                 "UPDATE users SET terms_accepted_at = ? WHERE id = ?", (utcnow(), user_id)
+            )
+
+    async def confirm_adult(self, user_id: int) -> None:
+        """Record, once, that the user confirmed they are 18 or older."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET adult_confirmed_at = ? WHERE id = ?"
+                " AND adult_confirmed_at IS NULL",
+                (utcnow(), user_id),
             )
 
     async def set_blocked(self, user_id: int, blocked: bool) -> None:

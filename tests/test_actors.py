@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import texts
+from bot.catalog.video import AUDIO_SECONDS
 from bot.playground.emulator import BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
 from storage.actors import MAX_ACTORS, MAX_PHOTOS, ActorPhoto
 from tests.conftest import RunningBot
@@ -136,7 +137,7 @@ async def test_face_swap_and_lipsync_use_a_picked_actor_without_resending_media(
     card = await open_card(ann, "Anna")
     await ann.press(card, texts.ACTOR_BUTTON_USE)
     tools = await ann.wait_for_text(texts.use_actor("Anna"))
-    await ann.press(tools, texts.use_faceswap_button("Anna"))
+    await ann.press(tools, texts.use_tool_button("faceswap", "Anna"))
     await ann.wait_for_text("Step 2 of 2")
     await ann.send_photo(make_jpeg(color="purple"))
     second = await zencreator.wait_for_generation(2)
@@ -151,7 +152,7 @@ async def test_face_swap_and_lipsync_use_a_picked_actor_without_resending_media(
     audio_question = await ann.wait_for_text("Step 2 of 2")
     await ann.press(audio_question, texts.pick_actor_button("Anna"))
     quote = await ann.wait_for_text("Start?")
-    assert quote.text == texts.lipsync_quote(12, 36, 98)
+    assert quote.text == texts.quote("Lipsync", 36, 98, {AUDIO_SECONDS: 12})
     await ann.press(quote, texts.start_button(36))
     lipsync = await zencreator.wait_for_generation(3)
     await next_media(ann, "sendVideo")
@@ -240,7 +241,8 @@ async def test_a_forged_callback_for_another_users_actor_is_refused(
     await accept_terms(bob)
     intro = await bob.wait_for_text("Step 1 of 2")
     assert [label for label, _ in intro.buttons()] == [texts.pick_actor_button("Bobby")]
-    await bob.press_data(intro, f"faceswap:face:{actor.id}")
+    bobs_pick = intro.buttons()[0][1]
+    await bob.press_data(intro, bobs_pick.rsplit(":", 1)[0] + f":{actor.id}")
     await telegram.wait_until(lambda: len(bob.callback_answers()) == answered + 13)
     assert bob.callback_answers()[-1].get("text") == texts.ACTOR_GONE
 

@@ -488,6 +488,27 @@ async def test_user_media_matches_ptb_filters(bot: Bot, tg: BotApiEmulator) -> N
         await bot.get_file(photo.file_id)
 
 
+async def test_a_user_edits_a_sent_message(bot: Bot, tg: BotApiEmulator) -> None:
+    ann = tg.user(1)
+    await ann.send_text("/grant 101 500")
+    command = ann.last_sent_id
+    await ann.send_photo(make_jpeg(40, 30), caption="before")
+    photo = ann.last_sent_id
+    await ann.edit(command, text="/grant 101 50")
+    await ann.edit(photo, caption="after", photo=make_jpeg(60, 40))
+    updates = await poll(bot)
+    assert [bool(u.message) for u in updates] == [True, True, False, False]
+    text_edit, photo_edit = updates[2].edited_message, updates[3].edited_message
+    assert (text_edit.message_id, text_edit.text) == (command, "/grant 101 50")
+    assert text_edit.edit_date is not None
+    assert filters.COMMAND.check_update(updates[2])
+    assert filters.UpdateType.EDITED.check_update(updates[2])
+    assert (photo_edit.message_id, photo_edit.caption) == (photo, "after")
+    assert photo_edit.photo[-1].file_id != updates[1].message.photo[-1].file_id
+    with pytest.raises(ValueError, match="no text"):
+        await ann.edit(photo, text="words")
+
+
 async def test_press_sends_a_callback_query(bot: Bot, tg: BotApiEmulator) -> None:
     ann = tg.user(1)
     markup = InlineKeyboardMarkup(

@@ -59,6 +59,8 @@ async def test_default_model_needs_no_click_and_terms_are_asked_once(
     await send_both_photos(ann)
     first = await zencreator.wait_for_generation()
     assert first.input["model"] == "SDXL"
+    result = await next_media(ann, "sendPhoto")
+    assert result.caption == texts.result_card("Face swap", 1, reusable=True)
     await next_media(ann, "sendDocument")
     account = await bot.services.users.get(101)
     assert account is not None and account.terms_accepted_at is not None
@@ -103,8 +105,9 @@ async def test_other_commands_work_during_the_flow_and_cancel_leaves_it(
     assert (await ann.next_message()).text == "Your balance: 10 credits"
     await ann.send_text("/cancel")
     assert (await ann.next_message()).text == texts.CANCELLED
+    # Outside a flow a photo opens the photo menu: nothing is swapped or charged.
     await ann.send_photo(TARGET)
-    assert (await ann.next_message()).text == texts.NOT_UNDERSTOOD
+    assert (await ann.next_message()).text == texts.photo_menu(1)
     assert zencreator.uploads == []
     assert await bot.services.ledger.balance(101) == 10
 
@@ -119,7 +122,7 @@ async def test_not_enough_credits_charges_and_sends_nothing(
     refusal = await ann.wait_for_text("Not enough credits")
     assert refusal.text == texts.not_enough_credits(1, 0)
     await ann.send_photo(FACE)
-    assert (await ann.next_message()).text == texts.NOT_UNDERSTOOD
+    assert (await ann.next_message()).text == texts.photo_menu(1)
     assert zencreator.requests == []
     assert await bot.services.ledger.history(101) == []
 
@@ -226,18 +229,26 @@ async def test_an_idle_flow_ends_quietly_after_ten_minutes(
 ) -> None:
     ann = telegram.user(101)
     await start_faceswap(ann)
-    # Updates are handled in order: once /balance is answered, the flow's timer is set.
+    await ann.send_photo(FACE)
+    await ann.wait_for_text("Step 2 of 2")
+    # Nine minutes later the flow still waits for the target...
+    await age_flow(bot, 101, timedelta(minutes=9))
     await ann.send_text("/balance")
     await ann.wait_for_text("Your balance")
-    job_queue = bot.application.job_queue
-    assert job_queue is not None
-    (timer,) = job_queue.jobs()
-    assert timer.next_t is not None
-    remaining = timer.next_t - datetime.now(UTC)
-    assert timedelta(minutes=9) < remaining <= timedelta(minutes=10)
+    assert await bot.services.flows.get(101) is not None
 
-    await timer.run(bot.application)  # the ten minutes are up
+    # ... and ten minutes after the last touch it is over, without a word.
+    await age_flow(bot, 101, timedelta(minutes=10, seconds=1))
     sent_before = len(ann.messages())
-    await ann.send_photo(FACE)
-    assert (await ann.next_message()).text == texts.NOT_UNDERSTOOD
+    await ann.send_photo(TARGET)
+    assert (await ann.next_message()).text == texts.photo_menu(1)
     assert len(ann.messages()) == sent_before + 1
+    assert zencreator.uploads == []
+    assert await bot.services.ledger.balance(101) == 10
+
+
+async def age_flow(bot: RunningBot, user_id: int, age: timedelta) -> None:
+    """Make the user's flow look last touched `age` ago."""
+    touched = (datetime.now(UTC) - age).isoformat(timespec="seconds")
+    async with bot.services.db.transaction() as tx:
+        await tx.execute("UPDATE flows SET updated_at = ? WHERE user_id = ?", (touched, user_id))

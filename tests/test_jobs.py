@@ -11,7 +11,6 @@ import pytest
 
 from bot import texts
 from bot.playground.emulator import BotApiEmulator, FileRef, make_jpeg
-from bot.pricing import faceswap_price
 from bot.tools import FACESWAP, LIPSYNC, FileInput, JobSpec
 from providers.models import MediaKind
 from storage.jobs import JobState
@@ -40,7 +39,7 @@ async def order_faceswap(bot: RunningBot, telegram: BotApiEmulator, user_id: int
         options={"model": "SDXL"},
     )
     job = await bot.services.engine.order(
-        user_id=user_id, chat_id=user_id, tool=FACESWAP, spec=spec, price=faceswap_price(1)
+        user_id=user_id, chat_id=user_id, tool=FACESWAP, spec=spec, price=1
     )
     return job.id
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from bot import texts
+from bot.catalog.video import AUDIO_SECONDS
 from bot.playground.emulator import MB, BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import accept_terms, wav
 
 PORTRAIT = make_jpeg(color="orange")
+
+
+def lipsync_quote(seconds: float, price: int, balance: int) -> str:
+    return texts.quote("Lipsync", price, balance, {AUDIO_SECONDS: seconds})
+
+
 VOICE = b"OggS\x00\x02voice note"
 
 
@@ -31,7 +38,7 @@ async def test_lipsync_is_quoted_charged_per_second_and_delivered_as_video(
     await reach_audio_step(ann)
     await ann.send_voice(VOICE, duration=12)
     quote = await ann.wait_for_text("Start?")
-    assert quote.text == texts.lipsync_quote(12, 36, 50)
+    assert quote.text == lipsync_quote(12, 36, 50)
     assert await bot.services.ledger.balance(101) == 50
 
     await ann.press(quote, texts.start_button(36))
@@ -73,7 +80,7 @@ async def test_audio_sent_as_a_file_is_measured(
     await reach_audio_step(ann)
     await ann.send_document(wav(2.5), file_name="hello.wav", mime_type="audio/wav")
     quote = await ann.next_message()
-    assert quote.text == texts.lipsync_quote(3, 9, 20)
+    assert quote.text == lipsync_quote(3, 9, 20)
     await ann.send_text("/lipsync")
     await ann.wait_for_text("Step 1 of 2")
     await ann.send_photo(PORTRAIT)

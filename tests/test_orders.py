@@ -109,7 +109,7 @@ async def test_a_quote_confirmed_after_the_balance_fell_short_is_kept_with_the_p
     bot: RunningBot = await start_bot(welcome_credits=20)
     ann = telegram.user(101)
     quote_message = await quote_four_seconds(ann)
-    assert quote_message.text == texts.lipsync_quote(4, 12, 20)
+    assert quote_message.text == texts.quote("Lipsync", 12, 20, {"audio_seconds": 4})
     await bot.services.ledger.apply(101, -15, LedgerKind.GRANT, note="spent elsewhere")
 
     await ann.press(quote_message, texts.start_button(12))

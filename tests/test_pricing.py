@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot.pricing import (
-    faceswap_price,
-    lipsync_price,
-    partial_refund,
-    started_seconds,
-    to_bot_credits,
-)
+from bot.catalog import CATALOG
+from bot.catalog.video import AUDIO_SECONDS
+from bot.pricing import partial_refund, started_seconds, to_bot_credits
 
 
 def test_faceswap_costs_one_provider_credit() -> None:
-    assert faceswap_price(1) == 1
-    assert faceswap_price(2.5) == 3
+    options = {"model": "SDXL", "resolution": "4K"}
+    assert CATALOG["faceswap"].price_of(options, {}, 1) == 1
+    assert CATALOG["faceswap"].price_of(options, {}, 2.5) == 3
 
 
 @pytest.mark.parametrize(
@@ -25,7 +22,7 @@ def test_faceswap_costs_one_provider_credit() -> None:
 def test_lipsync_charges_three_per_started_second(
     seconds: float, multiplier: float, price: int
 ) -> None:
-    assert lipsync_price(seconds, multiplier) == price
+    assert CATALOG["lipsync"].price_of({}, {AUDIO_SECONDS: seconds}, multiplier) == price
 
 
 def test_float_noise_does_not_round_up() -> None:

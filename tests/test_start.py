@@ -163,7 +163,7 @@ async def test_unexpected_input_points_to_help(telegram: BotApiEmulator, bot: Ru
     await ann.send_sticker()
     assert (await ann.next_message()).text == texts.NOT_UNDERSTOOD
     await ann.send_photo(b"\xff\xd8 a stray photo")
-    assert (await ann.next_message()).text == texts.NOT_UNDERSTOOD
+    assert (await ann.next_message()).text == texts.photo_menu(1)
     await ann.send_text("/frobnicate now")
     assert (await ann.next_message()).text == texts.unknown_command("/frobnicate")
 

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from bot import texts
+from bot.catalog import command_menu
 from bot.playground.emulator import JSON, BotApiEmulator, make_jpeg
 from bot.playground.webchat import WEB_DIR, PlaygroundUser, WebChat
 from tests.conftest import RunningBot
@@ -120,7 +121,7 @@ async def test_the_stream_greets_with_users_and_menu_then_shows_both_sides(
             {"id": BOB, "first_name": "Bob", "admin": True},
         ]
         menu = await events.wait_for("commands", lambda data: data["chat_id"] == ANN)
-        assert [c["command"] for c in menu["commands"]] == [c for c, _ in texts.COMMANDS]
+        assert [c["command"] for c in menu["commands"]] == [c for c, _ in command_menu(1)]
         await events.wait_for("ready")
 
         await send_text(client, ANN, "/start")
@@ -178,7 +179,7 @@ async def test_a_face_swap_through_the_page_with_edits_and_answers_streamed(
 
         await press(client, ANN, question, texts.FACESWAP_MODEL_LABELS["GENERAL_ADVANCED"])
         chosen = await events.wait_for("answer", lambda data: data["chat_id"] == ANN)
-        assert chosen["text"] == texts.FACESWAP_MODEL_CHOSEN
+        assert chosen["text"] == texts.OPTION_SET
         edited = await events.message(
             ANN, lambda message: message["message_id"] == question["message_id"]
         )

@@ -870,6 +870,23 @@ class EmulatedUser:
         stored = self._tg._store(b"RIFF\x00\x00\x00\x00WEBP", "sticker", meta=meta)
         self._tg._incoming(self.id, {"sticker": stored.media()})
 
+    @property
+    def last_sent_id(self) -> int:
+        """The message_id of the last message this user sent."""
+        return max(self._tg._chat(self.id).incoming)
+
+    async def edit(
+        self,
+        message_id: int,
+        *,
+        text: str | None = None,
+        caption: str | None = None,
+        photo: bytes | None = None,
+    ) -> None:
+        """Edit one of the user's messages: its text, its caption, or its photo (as
+        Telegram clients allow); the bot gets an `edited_message` update."""
+        self._tg._edit_incoming(self.id, message_id, text=text, caption=caption, photo=photo)
+
     async def press(self, message: SentMessage, button: str) -> str:
         """Press the inline button whose text or callback_data is `button` (or whose text
         contains it); returns the callback query id."""
@@ -1458,6 +1475,37 @@ class BotApiEmulator:
         kind = "channel_post" if chat.info["type"] == "channel" else "message"
         self._enqueue({kind: message})
         return message
+
+    def _edit_incoming(
+        self,
+        user_id: int,
+        message_id: int,
+        *,
+        text: str | None,
+        caption: str | None,
+        photo: bytes | None,
+    ) -> None:
+        chat = self._chat(user_id)
+        original = chat.incoming.get(message_id)
+        if original is None:
+            raise KeyError(f"user {user_id} sent no message {message_id}")
+        edited = copy.deepcopy(original)
+        if text is not None:
+            if "text" not in edited:
+                raise ValueError(f"message {message_id} has no text to edit")
+            edited["text"] = text
+            edited.pop("entities", None)
+            if entities := _user_entities(text):
+                edited["entities"] = entities
+        if caption is not None:
+            edited["caption"] = caption
+        if photo is not None:
+            if "photo" not in edited:
+                raise ValueError(f"message {message_id} has no photo to replace")
+            edited["photo"] = [size.media() for size in self._store_photo(photo)]
+        edited["edit_date"] = int(time.time())
+        chat.incoming[message_id] = edited
+        self._enqueue({"edited_message": edited})
 
     def _callback_query(self, user_id: int, message: SentMessage, data: str) -> str:
         chat = self._chat(user_id)

@@ -1,0 +1,168 @@
+"""The photo-first menu, and albums: the photos of one media group are one answer.
+
+A photo (or an album) sent outside a flow opens one message of buttons that start a tool
+with it filled in. An album's photos are saved as they arrive; once they stop arriving
+(`bot.studio.AlbumSettler`) the flow moves on, or the menu is shown.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot import texts
+from bot.catalog import CATALOG
+from bot.catalog.model import Input, resolve
+from bot.context import BotContext
+from bot.flow import (
+    COLLECTING,
+    MENU,
+    MENU_ACTIONS,
+    MENU_CAPTION,
+    MENU_PHOTOS,
+    entry_of,
+    files,
+    prefill,
+)
+from bot.tools import FileInput
+from handlers.flow.keyboards import button, rows_of
+from handlers.flow.steps import advance, announce_left, begin
+from handlers.media import IMAGE_TYPES, photo_for
+from providers.models import MediaKind
+from storage.flows import Flow
+
+SAVE_AS_ACTOR = "actor:save:"
+"""The photo menu's *Save as actor*: an entry point of the actor conversation."""
+
+
+def settle_later(update: Update, context: BotContext, group: str) -> None:
+    """Finish the album once its photos stop arriving (each photo restarts the wait)."""
+    context.services.albums.call_later(
+        context.user.id, lambda: _finish_album(update, context, group)
+    )
+
+
+async def _finish_album(update: Update, context: BotContext, group: str) -> None:
+    flow = await context.services.flows.get(context.user.id)
+    if flow is None or flow.album != group or flow.view != COLLECTING:
+        return
+    saved = await context.services.flows.save(flow, view="")
+    if saved is None:
+        return
+    if saved.tool == MENU:
+        await _show_menu(update, context, saved)
+        return
+    entry = entry_of(saved)
+    assert entry is not None
+    await advance(update, context, entry, saved, answered=entry.inputs[saved.step])
+
+
+async def settled(update: Update, context: BotContext, flow: Flow | None) -> Flow | None:
+    """The flow, with an album whose settling a restart interrupted finished first."""
+    if flow is None or flow.view != COLLECTING or flow.album is None:
+        return flow
+    if context.services.albums.pending(context.user.id):
+        return flow
+    await _finish_album(update, context, flow.album)
+    return await context.services.flows.get(context.user.id)
+
+
+async def menu_photo(update: Update, context: BotContext, flow: Flow | None) -> None:
+    """Open the menu for a photo sent outside a flow (an album opens one menu)."""
+    message = update.effective_message
+    assert message and update.effective_chat
+    file = photo_for(message).as_input(MENU_PHOTOS, MediaKind.IMAGE, "photo")
+    group = message.media_group_id
+    flows = context.services.flows
+    if group is not None and flow is not None and flow.tool == MENU and flow.album == group:
+        if flow.view != COLLECTING:
+            return
+        saved = await flows.save(
+            flow,
+            inputs={**flow.inputs, MENU_PHOTOS: [*flow.inputs[MENU_PHOTOS], file.model_dump()]},
+        )
+        if saved is not None:
+            settle_later(update, context, group)
+        return
+    menu, previous = await flows.start(
+        context.user.id,
+        update.effective_chat.id,
+        tool=MENU,
+        step=0,
+        inputs={MENU_PHOTOS: [file.model_dump()], MENU_CAPTION: message.caption},
+        album=group,
+        view=COLLECTING if group is not None else "",
+    )
+    await announce_left(update, context, previous)
+    if group is not None:
+        settle_later(update, context, group)
+        return
+    await _show_menu(update, context, menu)
+
+
+async def _show_menu(update: Update, context: BotContext, flow: Flow) -> None:
+    assert update.effective_chat
+    multiplier = context.services.settings.credit_multiplier
+    defaults = await context.services.user_settings.get(context.user.id)
+    adult = context.services.studio.adult(context.user)
+    buttons = []
+    for index, action in enumerate(MENU_ACTIONS):
+        entry = CATALOG[action.tool]
+        # The provider's lists change no price: the menu is priced without fetching them.
+        options = resolve(entry, {}, defaults, adult, {})
+        if entry.price.per_second is not None:
+            per_second = entry.price_of(options, {entry.price.per_second: 1}, multiplier)
+            price = texts.per_second_short(per_second or 0)
+        else:
+            price = texts.credits(entry.price_of(options, {}, multiplier) or 0)
+        label = texts.menu_button(texts.MENU_BUTTONS[action.key], price)
+        buttons.append(button(flow, label, "p", index))
+    buttons.append(
+        InlineKeyboardButton(
+            texts.MENU_BUTTONS["actor"], callback_data=f"{SAVE_AS_ACTOR}{flow.revision}"
+        )
+    )
+    count = len(files(flow, MENU_PHOTOS))
+    message = await update.effective_chat.send_message(
+        texts.photo_menu(count), reply_markup=InlineKeyboardMarkup(rows_of(buttons))
+    )
+    await context.services.flows.attach(flow, message.message_id)
+
+
+async def menu_photo_as_actor(context: BotContext, revision: int) -> FileInput | None:
+    """The photo of the user's menu at `revision` (for *Save as actor*), ending the menu."""
+    flow = await context.services.flows.get(context.user.id)
+    if flow is None or flow.tool != MENU or flow.revision != revision:
+        return None
+    await context.services.flows.end(flow.user_id, flow.revision)
+    return files(flow, MENU_PHOTOS)[0]
+
+
+async def menu_pressed(
+    update: Update, context: BotContext, flow: Flow, action: str, numbers: list[int]
+) -> None:
+    """Start the chosen tool with the menu's photo(s) and caption already filled in."""
+    query = update.callback_query
+    assert query
+    if action != "p" or len(numbers) != 1 or not 0 <= numbers[0] < len(MENU_ACTIONS):
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    chosen = MENU_ACTIONS[numbers[0]]
+    entry = CATALOG[chosen.tool]
+    item = entry.input(chosen.input)
+    photos = files(flow, MENU_PHOTOS)
+    if item.mime_types is not None and not all(_fits(item, photo) for photo in photos[:1]):
+        await query.answer(texts.image_type_refused(_type_labels(item)), show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    caption = flow.inputs.get(MENU_CAPTION)
+    await begin(update, context, entry, prefill(entry, chosen.input, photos, caption))
+
+
+def _fits(item: Input, photo: FileInput) -> bool:
+    extension = photo.filename.rsplit(".", 1)[-1]
+    return any(IMAGE_TYPES[mime] == extension for mime in item.mime_types or ())
+
+
+def _type_labels(item: Input) -> str:
+    return ", ".join(sorted(IMAGE_TYPES[mime].upper() for mime in item.mime_types or ()))

@@ -1,0 +1,161 @@
+"""Buttons under a delivered result, to use it next without sending it again.
+
+The job engine asks `ResultButtons` for the card of each delivered job. Its buttons name the
+job (`res:<job id>:<action>[:<output>]`): the job row keeps the inputs, options and each
+output's provider asset id, so *Again* quotes the same job anew and the other buttons start
+a tool with the output as its input, uploading nothing.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler
+
+from bot import texts
+from bot.catalog import CATALOG
+from bot.context import BotContext
+from bot.flow import RESULT_ACTIONS
+from bot.jobs import ResultCard
+from bot.tools import FileInput, JobSpec, OutputKind
+from handlers.conversation import Handlers
+from handlers.flow import begin
+from handlers.orders import offer
+from providers.models import MediaKind
+from storage.jobs import Job, JobOutput
+
+PREFIX = "res:"
+AGAIN = "again"
+SAVE_AS_ACTOR = "actor"
+FACE_RESULTS = frozenset({"facegen"})
+"""Tools whose results are faces, which *Save as actor* keeps."""
+IMAGE_OUTPUTS = frozenset({OutputKind.PHOTO, OutputKind.DOCUMENT})
+
+
+def _data(job: Job, action: str, *args: object) -> str:
+    return ":".join([f"{PREFIX}{job.id}", action, *(str(arg) for arg in args)])
+
+
+class ResultButtons:
+    """The engine's ResultPresenter: the buttons that chain a result into the next tool."""
+
+    async def present(self, job: Job) -> ResultCard | None:
+        entry = CATALOG.get(job.tool)
+        if entry is None:
+            return None
+        rows = [
+            [InlineKeyboardButton(texts.RESULT_BUTTONS[AGAIN], callback_data=_data(job, AGAIN))]
+        ]
+        reusable = entry.tool.output in IMAGE_OUTPUTS and any(o.asset_id for o in job.outputs)
+        if reusable:
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        texts.RESULT_BUTTONS[a.key], callback_data=_data(job, a.key)
+                    )
+                    for a in RESULT_ACTIONS
+                ]
+            )
+            if job.tool in FACE_RESULTS:
+                rows.append(
+                    [
+                        InlineKeyboardButton(
+                            texts.RESULT_BUTTONS[SAVE_AS_ACTOR],
+                            callback_data=_data(job, SAVE_AS_ACTOR),
+                        )
+                    ]
+                )
+        caption = texts.result_card(entry.tool.title, len(job.outputs), reusable)
+        return ResultCard(caption, InlineKeyboardMarkup(rows))
+
+
+async def owned_job(update: Update, context: BotContext) -> tuple[Job, str, int | None] | None:
+    """The pressing user's job named by the button, its action and output number; None
+    after saying the result is gone."""
+    query = update.callback_query
+    assert query and query.data
+    job_id, _, rest = query.data.removeprefix(PREFIX).partition(":")
+    action, _, number = rest.partition(":")
+    job = await context.services.jobs.get(job_id)
+    if job is None or job.user_id != context.user.id or not number.isdigit() and number:
+        await query.answer(texts.RESULT_GONE, show_alert=True)
+        return None
+    return job, action, int(number) if number else None
+
+
+async def pick_output(
+    update: Update, job: Job, action: str, number: int | None
+) -> tuple[int, JobOutput] | None:
+    """The output a button means: asked for when the job made several; None after saying
+    it cannot be reused (no asset id is known for it: it expired for chaining)."""
+    query = update.callback_query
+    assert query and update.effective_chat
+    if number is None and len(job.outputs) > 1:
+        await query.answer()
+        buttons = [
+            InlineKeyboardButton(str(index + 1), callback_data=_data(job, action, index))
+            for index, output in enumerate(job.outputs)
+            if output.asset_id
+        ]
+        await update.effective_chat.send_message(
+            texts.WHICH_RESULT,
+            reply_markup=InlineKeyboardMarkup(
+                [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
+            ),
+        )
+        return None
+    index = number or 0
+    if index >= len(job.outputs) or not job.outputs[index].asset_id:
+        await query.answer(texts.RESULT_EXPIRED, show_alert=True)
+        return None
+    return index, job.outputs[index]
+
+
+async def on_result(update: Update, context: BotContext) -> None:
+    """Use a delivered result: quote the same job again, or start a tool with it."""
+    query = update.callback_query
+    assert query
+    found = await owned_job(update, context)
+    if found is None:
+        return
+    job, action, number = found
+    entry = CATALOG.get(job.tool)
+    if entry is None:
+        await query.answer(texts.RESULT_GONE, show_alert=True)
+        return
+    if action == AGAIN:
+        spec = JobSpec.model_validate(job.spec)
+        multiplier = context.services.settings.credit_multiplier
+        price = entry.price_of(spec.options, spec.measures, multiplier)
+        if price is None:
+            await query.answer(texts.RESULT_GONE, show_alert=True)
+            return
+        await query.answer()
+        title = entry.tool.title
+        await offer(
+            update, context, entry.tool, spec, price, lambda b: texts.again_quote(title, price, b)
+        )
+        return
+    chained = next((a for a in RESULT_ACTIONS if a.key == action), None)
+    if chained is None:
+        await query.answer(texts.RESULT_GONE, show_alert=True)
+        return
+    picked = await pick_output(update, job, action, number)
+    if picked is None:
+        return
+    index, output = picked
+    await query.answer()
+    file = FileInput(
+        field=chained.input,
+        asset_id=output.asset_id,
+        kind=MediaKind.IMAGE,
+        filename=f"result-{index + 1}.png",
+    )
+    target = CATALOG[chained.tool]
+    await begin(update, context, target, {chained.input: [file.model_dump()]})
+
+
+def build_result_handlers() -> Handlers:
+    """The result buttons that start something (Save as actor is the actor conversation's)."""
+    return [
+        CallbackQueryHandler(on_result, pattern=f"^{PREFIX}[0-9a-f]+:(?!{SAVE_AS_ACTOR}(:|$))")
+    ]

@@ -1,0 +1,113 @@
+"""/settings: the user's defaults, each changed on a keyboard that marks the current one.
+
+Saved in SQLite at once (storage/settings.py); flows read them when they start. Buttons
+carry `set:<action>[:<index>...]`: what they change is the same for everyone.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import texts
+from bot.catalog.model import Value
+from bot.context import BotContext
+from bot.preferences import PREFERENCES, Preference
+from handlers.conversation import Handlers
+
+PREFIX = "set:"
+
+
+def _current(preference: Preference, chosen: dict[str, Value]) -> Value:
+    return chosen.get(preference.name, preference.option.default)
+
+
+def _label(preference: Preference, value: Value) -> str:
+    return next(c.label for c in preference.option.choices if c.value == value)
+
+
+async def _keyboard(context: BotContext, view: int | None) -> InlineKeyboardMarkup:
+    chosen = await context.services.user_settings.get(context.user.id)
+    studio = context.services.studio
+    if view is not None:
+        preference = PREFERENCES[view]
+        current = _current(preference, chosen)
+        adult = studio.adult(context.user)
+        buttons = [
+            InlineKeyboardButton(
+                texts.setting_choice(choice.label, choice.value == current),
+                callback_data=f"{PREFIX}v:{view}:{index}",
+            )
+            for index, choice in enumerate(preference.option.choices)
+            if adult or not choice.nsfw
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows.append([InlineKeyboardButton(texts.BACK_BUTTON, callback_data=f"{PREFIX}b")])
+        return InlineKeyboardMarkup(rows)
+    rows = [
+        [
+            InlineKeyboardButton(
+                texts.setting_button(
+                    texts.SETTING_LABELS[preference.name],
+                    _label(preference, _current(preference, chosen)),
+                ),
+                callback_data=f"{PREFIX}o:{index}",
+            )
+        ]
+        for index, preference in enumerate(PREFERENCES)
+    ]
+    if studio.may_confirm_adult(context.user):
+        rows.append(
+            [InlineKeyboardButton(texts.ADULT_SETTING_BUTTON, callback_data=f"{PREFIX}18")]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
+async def show(update: Update, context: BotContext) -> None:
+    """List the defaults, each a button that opens its choices."""
+    assert update.effective_message
+    await update.effective_message.reply_text(
+        texts.SETTINGS_INTRO, reply_markup=await _keyboard(context, None)
+    )
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    """Open a setting's choices, pick one, go back, or confirm being 18 or older."""
+    query = update.callback_query
+    assert query and query.data
+    action, *args = query.data.removeprefix(PREFIX).split(":")
+    numbers = [int(arg) for arg in args if arg.isdigit()]
+    if len(numbers) != len(args) or any(n >= 100 for n in numbers):
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    view: int | None = None
+    answer: str | None = None
+    if action == "o" and len(numbers) == 1 and numbers[0] < len(PREFERENCES):
+        view = numbers[0]
+    elif action == "v" and len(numbers) == 2 and numbers[0] < len(PREFERENCES):
+        preference = PREFERENCES[numbers[0]]
+        choices = preference.option.choices
+        adult = context.services.studio.adult(context.user)
+        if numbers[1] >= len(choices) or (choices[numbers[1]].nsfw and not adult):
+            await query.answer(texts.STALE_BUTTON, show_alert=True)
+            return
+        await context.services.user_settings.put(
+            context.user.id, preference.name, choices[numbers[1]].value
+        )
+        answer = texts.SETTING_SAVED
+    elif action == "18" and context.services.studio.may_confirm_adult(context.user):
+        await context.services.users.confirm_adult(context.user.id)
+        context.account = await context.services.users.get(context.user.id)
+        answer = texts.ADULT_CONFIRMED
+    elif action != "b":
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer(answer)
+    await query.edit_message_reply_markup(await _keyboard(context, view))
+
+
+def build_settings_handlers() -> Handlers:
+    return [
+        CommandHandler("settings", show),
+        CallbackQueryHandler(on_button, pattern=f"^{PREFIX}"),
+    ]
