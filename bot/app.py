@@ -18,6 +18,7 @@ from bot.context import SERVICES_KEY, BotContext, Services
 from bot.courier import Courier
 from bot.jobs import JobEngine
 from bot.referrals import Referrals
+from bot.updates import ChatOrderedUpdateProcessor
 from providers.base import ActorProvider, GenerationProvider
 from providers.framehood import FramehoodClient
 from providers.mock import MockProvider
@@ -48,6 +49,7 @@ def build_application(settings: Settings) -> CastbotApplication:
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .context_types(ContextTypes(context=BotContext))
+        .concurrent_updates(ChatOrderedUpdateProcessor())
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         .build()

@@ -18,11 +18,13 @@ the same status codes and, where known, the same wording ("Bad Request: message 
 50 MB). A few wordings that could not be confirmed are marked "(unverified wording)".
 
 Everything runs on the test's event loop; no request handler awaits anything but the request
-body, a long poll, or a URL download, so state changes are atomic between awaits.
+body, a long poll, a URL download, or a hold a test placed on a chat, so state changes are
+atomic between awaits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import inspect
 import io
@@ -933,6 +935,7 @@ class BotApiEmulator:
         self._rate_limited = 0
         self._retry_after = 1
         self._failures: dict[str, list[TelegramApiError]] = {}
+        self._holds: dict[int, asyncio.Event] = {}
 
         self._changes = Changes()  # tests wait on these, never sleep
         self._closing = False
@@ -985,6 +988,8 @@ class BotApiEmulator:
         tb: TracebackType | None,
     ) -> None:
         self._closing = True  # long polls still waiting answer [] at once
+        for hold in self._holds.values():
+            hold.set()
         self._changes.notify()
         if self._session is not None:
             await self._session.close()
@@ -1048,6 +1053,11 @@ class BotApiEmulator:
         """Answer the next `count` sends (send* but sendChatAction) with 429 retry_after."""
         self._rate_limited = count
         self._retry_after = retry_after
+
+    def hold(self, chat_id: int) -> asyncio.Event:
+        """Hold every request about this chat (a slow round trip to this chat alone) until the
+        returned event is set; the held requests are recorded in `requests` on arrival."""
+        return self._holds.setdefault(chat_id, asyncio.Event())
 
     def fail_next(self, method: str, error: TelegramApiError, *, times: int = 1) -> None:
         """Answer the next `times` calls of method with this error (any status)."""
@@ -1237,6 +1247,9 @@ class BotApiEmulator:
             return self._refuse(method, error)
         self.requests.append((method, params))
         self._changes.notify()  # a request arrived: wait_until may be waiting for just that
+        hold = self._holds.get(params.get("chat_id"))
+        if hold is not None:
+            await hold.wait()
         try:
             if handler is None:
                 raise TelegramApiError(404, "Not Found")
