@@ -77,13 +77,29 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run statements atomically: commit on success, roll back on any exception."""
         async with self._lock:
-            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                await self._control("BEGIN IMMEDIATE")
+            except asyncio.CancelledError:
+                if self._connection.in_transaction:
+                    await self._control("ROLLBACK")
+                raise
             try:
                 yield self._connection
             except BaseException:
-                await self._connection.execute("ROLLBACK")
+                await self._control("ROLLBACK")
                 raise
-            await self._connection.execute("COMMIT")
+            await self._control("COMMIT")
+
+    async def _control(self, statement: str) -> None:
+        """Run BEGIN, COMMIT or ROLLBACK to its end even if the caller is cancelled meanwhile
+        (a job stopped at shutdown): abandoned halfway in aiosqlite's thread, it would leave
+        the shared connection inside a transaction and fail every later one."""
+        running = asyncio.ensure_future(self._connection.execute(statement))
+        try:
+            await asyncio.shield(running)
+        except asyncio.CancelledError:
+            await running
+            raise
 
     async def fetch_one(self, sql: str, *params: object) -> aiosqlite.Row | None:
         async with self._lock:
