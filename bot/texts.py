@@ -165,7 +165,10 @@ def _megabytes(size: int) -> str:
 PHOTO_EXPECTED = "I need a photo here: send it as a photo or as a JPEG, PNG or WebP file."
 AUDIO_EXPECTED = "I need audio here: a voice note or an audio file (up to 35 seconds)."
 AUDIO_TYPE_REFUSED = "I can't use that audio format. Send a voice note, MP3, M4A, OGG or WAV."
-AUDIO_UNREADABLE = "I couldn't read the length of that audio. Please send it as a voice note."
+AUDIO_UNREADABLE = (
+    "I couldn't read the length of that audio. Please record it again as a voice note."
+)
+AUDIO_NOT_FETCHED = "I couldn't fetch that audio from Telegram. Please send it again."
 
 
 def image_type_refused(allowed: str) -> str:

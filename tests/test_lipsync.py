@@ -7,13 +7,19 @@ import wave
 from typing import Any
 
 from bot import texts
-from bot.playground.emulator import MB, BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
+from bot.playground.emulator import (
+    MB,
+    BotApiEmulator,
+    EmulatedUser,
+    SentMessage,
+    make_jpeg,
+    make_voice,
+)
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import accept_terms
 
 PORTRAIT = make_jpeg(color="orange")
-VOICE = b"OggS\x00\x02voice note"
 
 
 def wav(seconds: float) -> bytes:
@@ -42,7 +48,7 @@ async def test_lipsync_is_quoted_charged_per_second_and_delivered_as_video(
     bot: RunningBot = await start_bot(welcome_credits=50)
     ann = telegram.user(101)
     await reach_audio_step(ann)
-    await ann.send_voice(VOICE, duration=12)
+    await ann.send_voice(duration=12)
     quote = await ann.wait_for_text("Start?")
     assert quote.text == texts.lipsync_quote(12, 36, 50)
     assert await bot.services.ledger.balance(101) == 50
@@ -54,7 +60,7 @@ async def test_lipsync_is_quoted_charged_per_second_and_delivered_as_video(
 
     portrait_upload, audio_upload = zencreator.uploads
     assert (portrait_upload.media_type, audio_upload.media_type) == ("image", "audio")
-    assert (portrait_upload.data, audio_upload.data) == (PORTRAIT, VOICE)
+    assert (portrait_upload.data, audio_upload.data) == (PORTRAIT, make_voice(12))
     assert generation.tool == "lipsync"
     assert generation.input["image_asset"] == portrait_upload.asset_id
     assert generation.input["audio_asset"] == audio_upload.asset_id
@@ -68,13 +74,13 @@ async def test_audio_over_35_seconds_is_refused_before_any_charge_or_upload(
 ) -> None:
     ann = telegram.user(101)
     await reach_audio_step(ann)
-    await ann.send_voice(VOICE, duration=40)
+    await ann.send_voice(duration=40)
     refusal = await ann.next_message()
     assert refusal.text == texts.audio_too_long(40, 35)
     assert "35 seconds" in (refusal.text or "")
     assert zencreator.uploads == []
     assert await bot.services.ledger.balance(101) == 10
-    await ann.send_voice(VOICE, duration=2)
+    await ann.send_voice(duration=2)
     assert "Start?" in ((await ann.next_message()).text or "")
 
 
@@ -107,7 +113,7 @@ async def test_wrong_input_at_each_step(
     assert (await ann.next_message()).text == texts.TERMS_WAITING
     await ann.press(terms, texts.TERMS_AGREE_BUTTON)
     await ann.wait_for_text("Step 1 of 2")
-    await ann.send_voice(VOICE, duration=3)
+    await ann.send_voice(duration=3)
     assert (await ann.next_message()).text == texts.PHOTO_EXPECTED
     await ann.send_document(PORTRAIT, file_name="p.webp", mime_type="image/webp")
     assert "JPG, PNG image" in ((await ann.next_message()).text or "")
@@ -129,7 +135,7 @@ async def test_a_declined_or_repeated_quote_charges_at_most_once(
 ) -> None:
     ann = telegram.user(101)
     await reach_audio_step(ann)
-    await ann.send_voice(VOICE, duration=2)
+    await ann.send_voice(duration=2)
     quote = await ann.wait_for_text("Start?")
     start_pressed_late = quote.buttons()[0][1]
     await ann.press(quote, texts.CANCEL_BUTTON)
@@ -141,7 +147,7 @@ async def test_a_declined_or_repeated_quote_charges_at_most_once(
     assert await bot.services.ledger.balance(101) == 10
 
     await reach_audio_step_again(ann)
-    await ann.send_voice(VOICE, duration=2)
+    await ann.send_voice(duration=2)
     second = await ann.wait_for_text("Start?")
     start = second.buttons()[0][1]
     answered = len(ann.callback_answers())
@@ -167,7 +173,7 @@ async def test_not_enough_credits_for_the_quote(
     await start_bot(welcome_credits=5)
     ann = telegram.user(101)
     await reach_audio_step(ann)
-    await ann.send_voice(VOICE, duration=4)
+    await ann.send_voice(duration=4)
     assert (await ann.next_message()).text == texts.not_enough_credits(12, 5)
     assert zencreator.uploads == []
 
@@ -177,7 +183,7 @@ async def test_a_forged_confirmation_for_another_users_quote_is_refused(
 ) -> None:
     ann, eve = telegram.user(101), telegram.user(666, first_name="Eve")
     await reach_audio_step(ann)
-    await ann.send_voice(VOICE, duration=2)
+    await ann.send_voice(duration=2)
     quote: SentMessage = await ann.wait_for_text("Start?")
     await eve.send_text("/start")
     eves_view = await eve.next_message()

@@ -31,6 +31,7 @@ import io
 import itertools
 import json
 import re
+import struct
 import time
 import traceback
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from typing import Any, Self
 
 import aiohttp
 from aiohttp import web
+from mutagen.ogg import OggPage
 from PIL import Image
 
 from bot.playground.changes import Changes
@@ -675,6 +677,34 @@ def make_jpeg(width: int = 1280, height: int = 960, color: str = "teal") -> byte
     return buffer.getvalue()
 
 
+_OPUS_PRE_SKIP = 312
+_OPUS_SILENCE = b"\xf8\xff\xfe"  # one 20 ms CELT frame of silence (TOC 0xf8: fullband, mono)
+_OPUS_FRAMES_PER_PAGE = 50
+
+
+def make_voice(seconds: float) -> bytes:
+    """A real Ogg Opus voice note of `seconds` of silence, as Telegram's apps record them
+    (48 kHz, 20 ms frames): its length is in the stream, whatever its sender claims."""
+    head = b"OpusHead" + struct.pack("<BBHIhB", 1, 1, _OPUS_PRE_SKIP, 48000, 0, 0)
+    vendor = b"castbot emulator"
+    tags = b"OpusTags" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0)
+    frames = max(1, round(seconds * 50))
+    pages: list[tuple[list[bytes], int]] = [([head], 0), ([tags], 0)]
+    for start in range(0, frames, _OPUS_FRAMES_PER_PAGE):
+        count = min(_OPUS_FRAMES_PER_PAGE, frames - start)
+        # A page's granule position counts the 48 kHz samples decoded by its end.
+        pages.append(([_OPUS_SILENCE] * count, _OPUS_PRE_SKIP + (start + count) * 960))
+    stream = []
+    for sequence, (packets, position) in enumerate(pages):
+        page = OggPage()
+        page.serial, page.sequence, page.position = 0x63617374, sequence, position
+        page.packets = packets
+        page.first = sequence == 0
+        page.last = sequence == len(pages) - 1
+        stream.append(page.write())
+    return b"".join(stream)
+
+
 def _image_size(content: bytes) -> tuple[int, int] | None:
     try:
         with Image.open(io.BytesIO(content)) as image:
@@ -748,14 +778,17 @@ class EmulatedUser:
 
     async def send_voice(
         self,
-        content: bytes,
+        content: bytes | None = None,
         *,
         duration: int,
         mime_type: str = "audio/ogg",
         file_size: int | None = None,
     ) -> FileRef:
+        """Send a voice note claiming `duration` seconds: a real one of that length if no
+        content is given (a modified client may claim any duration for any content)."""
         meta = {"duration": duration, "mime_type": mime_type}
-        stored = self._tg._store(content, "voice", file_size=file_size, meta=meta)
+        audio = make_voice(duration) if content is None else content
+        stored = self._tg._store(audio, "voice", file_size=file_size, meta=meta)
         self._tg._incoming(self.id, {"voice": stored.media()})
         return stored.ref()
 
