@@ -132,11 +132,14 @@ def load_settings(**overrides: object) -> Settings:
 
 def _describe(err: ValidationError) -> str:
     problems = []
+    where = "set it in the environment or in .env"
     for error in err.errors():
         variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
         if error["type"] == "missing":
             problems.append(f"{variable} is not set")
+            if variable == "TELEGRAM_BOT_TOKEN":
+                where += ", or run `python -m bot playground` to try the bot without one"
         else:
             # The message never echoes the input, so a malformed secret is not printed.
             problems.append(f"{variable} {error['msg'].removeprefix('Value error, ')}")
-    return "; ".join(problems) + " (set it in the environment or in .env)"
+    return "; ".join(problems) + f" ({where})"
