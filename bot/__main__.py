@@ -7,6 +7,7 @@ import sys
 
 from bot.app import run
 from bot.config import SettingsError, load_settings
+from storage.lock import DatabaseInUse
 
 
 def main() -> int:
@@ -21,8 +22,11 @@ def main() -> int:
     )
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    run(settings)
-    return 0
+    try:
+        return run(settings)
+    except DatabaseInUse as err:
+        print(f"castbot: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -14,9 +14,10 @@ from bot.actors import ActorProviders, ActorTrainings
 from bot.alerts import ProviderBalanceWatch
 from bot.broadcasts import Broadcaster
 from bot.config import Settings
-from bot.context import SERVICES_KEY, BotContext, Services
+from bot.context import CONFLICTS_KEY, SERVICES_KEY, BotContext, Services
 from bot.courier import Courier
 from bot.jobs import JobEngine
+from bot.polling import ConflictWatch, WatchedPolls
 from bot.referrals import Referrals
 from bot.updates import ChatOrderedUpdateProcessor
 from providers.base import ActorProvider, GenerationProvider
@@ -31,6 +32,7 @@ from storage.assets import AssetCache
 from storage.broadcasts import BroadcastsRepository
 from storage.db import Database
 from storage.jobs import JobsRepository
+from storage.lock import DatabaseLock
 from storage.payments import PaymentsRepository
 from storage.referrals import ReferralsRepository
 from storage.stats import StatsRepository
@@ -43,6 +45,7 @@ CastbotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 
 def build_application(settings: Settings) -> CastbotApplication:
     """The Application for these settings, with every handler registered."""
+    conflicts = ConflictWatch()
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
@@ -50,11 +53,13 @@ def build_application(settings: Settings) -> CastbotApplication:
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(ChatOrderedUpdateProcessor())
+        .get_updates_request(WatchedPolls(conflicts))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         .build()
     )
     application.bot_data["settings"] = settings
+    application.bot_data[CONFLICTS_KEY] = conflicts
     handlers.register(application, settings)
     return application
 
@@ -167,7 +172,14 @@ async def on_shutdown(application: CastbotApplication) -> None:
         await services.db.close()
 
 
-def run(settings: Settings) -> None:
-    """Long-poll until interrupted; updates sent while the bot was down are kept."""
-    application = build_application(settings)
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+def run(settings: Settings) -> int:
+    """Long-poll until interrupted; updates sent while the bot was down are kept.
+
+    Holds the database's lock all along (DatabaseInUse if another process has it). Returns
+    the exit status: 1 when the bot stopped because another process polls its token.
+    """
+    with DatabaseLock(settings.database_path):
+        application = build_application(settings)
+        application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    watch: ConflictWatch = application.bot_data[CONFLICTS_KEY]
+    return 1 if watch.stopped else 0

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bot.referrals import Referrals
 
 SERVICES_KEY = "services"
+CONFLICTS_KEY = "conflicts"
 
 
 @dataclass
