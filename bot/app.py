@@ -19,6 +19,7 @@ from bot.courier import Courier
 from bot.jobs import JobEngine
 from bot.polling import ConflictWatch, WatchedPolls
 from bot.referrals import Referrals
+from bot.telegram_limits import TelegramRateLimiter
 from bot.updates import ChatOrderedUpdateProcessor
 from providers.base import ActorProvider, GenerationProvider
 from providers.framehood import FramehoodClient
@@ -54,6 +55,13 @@ def build_application(settings: Settings) -> CastbotApplication:
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(ChatOrderedUpdateProcessor())
         .get_updates_request(WatchedPolls(conflicts))
+        .rate_limiter(
+            TelegramRateLimiter(
+                settings.telegram_messages_per_second,
+                settings.telegram_chat_messages_per_second,
+                settings.telegram_group_messages_per_minute,
+            )
+        )
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         .build()
