@@ -94,6 +94,7 @@ def _ledger_line(entry: LedgerEntry) -> str:
 NOTHING_TO_CANCEL = "There is nothing to cancel. /help lists what I can do."
 CANCELLED = "Cancelled. Nothing was charged for it."
 NOT_UNDERSTOOD = "I didn't get that. /help lists what I can do."
+BUTTON_GONE = "That button no longer does anything."
 
 
 def unknown_command(command: str) -> str:

@@ -13,6 +13,7 @@ from handlers import (
     admin,
     errors,
     faceswap,
+    guard,
     invite,
     lipsync,
     newactor,
@@ -30,6 +31,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], settings: S
     through to the unknown-command reply.
     """
     admins = filters.User(user_id=settings.admin_ids)
+    application.add_handler(guard.build_guard_handler(), group=-2)
     application.add_handler(account.build_account_handler(), group=-1)
     # Before the flows, whose "unexpected input" replies would otherwise swallow a payment.
     application.add_handlers(payments.build_payment_handlers(admins))

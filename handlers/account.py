@@ -13,8 +13,7 @@ from bot.context import BotContext
 async def ensure_account(update: Update, context: BotContext) -> None:
     """Create the account on first contact and attach it to the context."""
     user = update.effective_user
-    if user is None or user.is_bot:
-        return
+    assert user is not None, "the guard lets through only updates from a person"
     services = context.services
     context.account, context.account_created = await services.users.ensure(
         user.id, user.full_name, user.language_code, services.settings.welcome_credits

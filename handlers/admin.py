@@ -10,22 +10,16 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import texts
 from bot.context import BotContext
+from handlers.parsing import integer
 from storage.users import InsufficientCredits, LedgerKind, UnknownUser
 
 RECENT = 5
 """How many jobs, ledger rows and payments /user shows."""
 
 
-def _integer(text: str) -> int | None:
-    try:
-        return int(text)
-    except ValueError:
-        return None
-
-
 def _only_user_id(context: BotContext) -> int | None:
     args = context.args or []
-    return _integer(args[0]) if len(args) == 1 else None
+    return integer(args[0]) if len(args) == 1 else None
 
 
 async def stats(update: Update, context: BotContext) -> None:
@@ -42,8 +36,8 @@ async def grant(update: Update, context: BotContext) -> None:
     assert update.effective_message and update.effective_user
     reply = update.effective_message.reply_text
     args = context.args or []
-    user_id = _integer(args[0]) if args else None
-    amount = _integer(args[1]) if len(args) > 1 else None
+    user_id = integer(args[0]) if args else None
+    amount = integer(args[1]) if len(args) > 1 else None
     if user_id is None or not amount:
         await reply(texts.GRANT_USAGE)
         return

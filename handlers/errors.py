@@ -3,6 +3,7 @@ stop the bot when another process polls its token."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
@@ -21,6 +22,10 @@ async def on_error(update: object, context: BotContext) -> None:
         on_conflict(context)
         return
     log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.callback_query is not None:
+        # No endless spinner; the handler may have answered it already (Telegram refuses).
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await context.bot.send_message(update.effective_chat.id, texts.SOMETHING_WENT_WRONG)

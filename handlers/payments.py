@@ -18,6 +18,7 @@ from telegram.ext import (
 
 from bot import payments, texts
 from bot.context import BotContext
+from handlers.parsing import number_after
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +47,10 @@ async def buy(update: Update, context: BotContext) -> None:
 async def send_invoice(update: Update, context: BotContext) -> None:
     """Send the invoice for the chosen pack; Telegram shows the Pay button under it."""
     query = update.callback_query
-    assert query and query.data and update.effective_chat
-    number = query.data.removeprefix(BUY_PREFIX)
-    pack = payments.find_pack(
-        context.services.settings.credit_packs, int(number) if number.isdigit() else 0
-    )
+    assert query and update.effective_chat
+    pack_credits = number_after(BUY_PREFIX, query.data)
+    packs = context.services.settings.credit_packs
+    pack = payments.find_pack(packs, pack_credits) if pack_credits is not None else None
     if pack is None:
         await query.answer(texts.PACK_GONE, show_alert=True)
         return

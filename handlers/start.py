@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+from telegram import MessageEntity, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import texts
 from bot.context import BotContext
@@ -52,15 +52,23 @@ async def cancel_outside_conversation(update: Update, context: BotContext) -> No
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     """Point an unknown command to /help."""
-    assert update.effective_message and update.effective_message.text
-    command = update.effective_message.text.split()[0].split("@")[0]
-    await update.effective_message.reply_text(texts.unknown_command(command))
+    message = update.effective_message
+    assert message
+    # The command entity, not the first word: that may run on for thousands of characters.
+    command = next(iter(message.parse_entities([MessageEntity.BOT_COMMAND]).values()))
+    await message.reply_text(texts.unknown_command(command.split("@")[0]))
 
 
 async def not_understood(update: Update, context: BotContext) -> None:
     """Point any other text or media to /help."""
     assert update.effective_message
     await update.effective_message.reply_text(texts.NOT_UNDERSTOOD)
+
+
+async def button_gone(update: Update, context: BotContext) -> None:
+    """Answer a press no feature took (an old button, or forged data): no endless spinner."""
+    assert update.callback_query
+    await update.callback_query.answer(texts.BUTTON_GONE)
 
 
 def build_start_handlers() -> list[BaseHandler[Update, BotContext, None]]:
@@ -78,4 +86,5 @@ def build_fallback_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         MessageHandler(filters.COMMAND, unknown_command),
         MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, not_understood),
+        CallbackQueryHandler(button_gone),
     ]

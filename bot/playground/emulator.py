@@ -70,6 +70,12 @@ NOT_MODIFIED = (
 )
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 BOT_BLOCKED = "Forbidden: bot was blocked by the user"
+GROUP_ANONYMOUS_BOT: JSON = {  # the "from" of an anonymous group admin's messages
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
 CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is"
     " running"
@@ -254,9 +260,11 @@ class _StoredFile:
 
 @dataclass
 class _Chat:
-    """A private chat: its id is the user's id, and both sides share one message counter."""
+    """A chat with the bot, and one message counter that both sides share. A private chat's
+    id is its user's (`user`); a group or channel is described by `info`, its Chat object."""
 
-    user: JSON
+    user: JSON | None
+    info: JSON | None = None
     last_message_id: int = 0
     blocked: bool = False
     sent: list[SentMessage] = field(default_factory=list)
@@ -265,14 +273,17 @@ class _Chat:
 
     @property
     def id(self) -> int:
-        user_id: int = self.user["id"]
-        return user_id
+        chat_id: int = (self.info or self.user or {})["id"]
+        return chat_id
 
     def next_message_id(self) -> int:
         self.last_message_id += 1
         return self.last_message_id
 
     def as_chat(self) -> JSON:
+        if self.info is not None:
+            return self.info
+        assert self.user is not None
         return {"id": self.id, "type": "private", "first_name": self.user["first_name"]}
 
 
@@ -806,6 +817,12 @@ class EmulatedUser:
         self._tg._incoming(self.id, {"audio": stored.media()})
         return stored.ref()
 
+    async def send_content(self, content: JSON) -> int:
+        """Send a message of any other kind, e.g. ``{"location": {...}}`` or a video made
+        with `BotApiEmulator.add_file`; returns the message_id."""
+        message_id: int = self._tg._incoming(self.id, content)["message_id"]
+        return message_id
+
     async def send_sticker(self) -> None:
         meta = {
             "type": "regular",
@@ -838,6 +855,16 @@ class EmulatedUser:
     async def press_data(self, message: SentMessage, data: str) -> str:
         """Send a callback query with any data (e.g. forged) from that message."""
         return self._tg._callback_query(self.id, message, data)
+
+    async def press_inline(self, data: str) -> str:
+        """Press a button on an inline message (one sent through inline mode, in any chat):
+        the callback query carries inline_message_id and no message. Returns its id."""
+        return self._tg._press(
+            self.id,
+            inline_message_id=f"AgAAA{next(self._tg._query_ids)}",
+            chat_instance=f"-{8_000_000_000 + self.id}",
+            data=data,
+        )
 
     async def send_update(self, update: JSON) -> int:
         """Enqueue any update (an update_id is added); returns the update_id, or 0 if the
@@ -917,6 +944,48 @@ class EmulatedUser:
     def callback_answers(self) -> list[JSON]:
         """Params of each answerCallbackQuery for this user's queries, in order."""
         return [params for user_id, params in self._tg._callback_answers if user_id == self.id]
+
+
+class EmulatedGroup:
+    """A group the bot is in: its members write there, and so can an anonymous admin."""
+
+    def __init__(self, telegram: BotApiEmulator, chat: _Chat) -> None:
+        self._tg = telegram
+        self._chat = chat
+        self.id = chat.id
+
+    async def send_text(self, text: str, *, sender: EmulatedUser | None = None) -> int:
+        """A message from `sender`, or (None) from an anonymous admin, sent on behalf of the
+        group; returns its message_id."""
+        content: JSON = {"text": text}
+        if entities := _user_entities(text):
+            content["entities"] = entities
+        origin = sender.telegram_user if sender is not None else None
+        message_id: int = self._tg._posted(self._chat, origin, content, "message")["message_id"]
+        return message_id
+
+    def messages(self) -> list[SentMessage]:
+        return self._tg.messages(self.id)
+
+
+class EmulatedChannel:
+    """A channel the bot is an admin of: its posts come from the channel, from no user."""
+
+    def __init__(self, telegram: BotApiEmulator, chat: _Chat) -> None:
+        self._tg = telegram
+        self._chat = chat
+        self.id = chat.id
+
+    async def post(self, text: str) -> int:
+        content: JSON = {"text": text}
+        if entities := _user_entities(text):
+            content["entities"] = entities
+        post = self._tg._posted(self._chat, None, content, "channel_post")
+        message_id: int = post["message_id"]
+        return message_id
+
+    def messages(self) -> list[SentMessage]:
+        return self._tg.messages(self.id)
 
 
 # --- The server ---------------------------------------------------------------------------------
@@ -1047,6 +1116,25 @@ class BotApiEmulator:
             self._chats[user_id] = _Chat(user=user)
             self._users[user_id] = EmulatedUser(self, user)
         return self._users[user_id]
+
+    def group(self, chat_id: int, title: str = "Friends") -> EmulatedGroup:
+        """The group (negative id) with the bot in it, created on first use."""
+        return EmulatedGroup(self, self._room(chat_id, {"type": "supergroup", "title": title}))
+
+    def channel(self, chat_id: int, title: str = "News") -> EmulatedChannel:
+        """The channel (negative id) the bot is an admin of, created on first use."""
+        return EmulatedChannel(self, self._room(chat_id, {"type": "channel", "title": title}))
+
+    def _room(self, chat_id: int, info: JSON) -> _Chat:
+        if chat_id >= 0:
+            raise ValueError("groups and channels have negative ids")
+        if chat_id not in self._chats:
+            self._chats[chat_id] = _Chat(user=None, info={"id": chat_id, **info})
+        return self._chats[chat_id]
+
+    def unanswered_callback_queries(self) -> list[str]:
+        """Ids of callback queries the bot has not answered (each one a spinning button)."""
+        return [qid for qid, query in self._callback_queries.items() if query.answer is None]
 
     def add_file(self, content: bytes, *, file_size: int | None = None) -> FileRef:
         """Store a file the bot may getFile or re-send; file_size may exceed len(content)."""
@@ -1217,25 +1305,46 @@ class BotApiEmulator:
         self._enqueue({"message": message})
         return message
 
+    def _posted(self, chat: _Chat, sender: JSON | None, content: JSON, kind: str) -> JSON:
+        """A message in a group (`sender` None: on behalf of the chat) or a channel post."""
+        message: JSON = {
+            "message_id": chat.next_message_id(),
+            "chat": chat.as_chat(),
+            "date": int(time.time()),
+            **content,
+        }
+        if sender is not None:
+            message["from"] = sender
+        elif kind == "message":  # an anonymous admin: Telegram names a stand-in bot
+            message["from"] = GROUP_ANONYMOUS_BOT
+            message["sender_chat"] = chat.as_chat()
+        else:  # a channel post comes from the channel alone
+            message["sender_chat"] = chat.as_chat()
+        chat.incoming[message["message_id"]] = message
+        self._enqueue({kind: message})
+        return message
+
     def _callback_query(self, user_id: int, message: SentMessage, data: str) -> str:
-        chat = self._chat(user_id)
-        if message.chat_id != user_id or chat.by_id.get(message.message_id) is not message:
-            raise ValueError(f"message {message.message_id} is not in {user_id}'s chat")
+        chat = self._chat(message.chat_id)
+        private = chat.info is None
+        if (private and message.chat_id != user_id) or chat.by_id.get(
+            message.message_id
+        ) is not message:
+            raise ValueError(f"message {message.message_id} is not in a chat of {user_id}")
         if message.deleted:
             raise ValueError(f"message {message.message_id} was deleted; nothing to press")
+        return self._press(
+            user_id,
+            message=copy.deepcopy(message.raw),  # as it is at the press
+            chat_instance=f"-{7_000_000_000 + message.chat_id}",
+            data=data,
+        )
+
+    def _press(self, user_id: int, **query: Any) -> str:
         query_id = str(next(self._query_ids))
         self._callback_queries[query_id] = _Query(user_id=user_id)
-        self._enqueue(
-            {
-                "callback_query": {
-                    "id": query_id,
-                    "from": chat.user,
-                    "message": copy.deepcopy(message.raw),  # as it is at the press
-                    "chat_instance": f"-{7_000_000_000 + user_id}",
-                    "data": data,
-                }
-            }
-        )
+        sender = self._users[user_id].telegram_user
+        self._enqueue({"callback_query": {"id": query_id, "from": sender, **query}})
         return query_id
 
     def _member_update(self, chat: _Chat, old: str, new: str) -> None:
