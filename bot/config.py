@@ -23,17 +23,22 @@ class CreditPack(BaseModel, frozen=True):
     stars: int
 
 
-class Settings(BaseSettings):
-    """Every variable of the operator table in DESIGN.md."""
+class DatabaseSettings(BaseSettings):
+    """The database alone: what `python -m bot backup` needs (no token)."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_path: Path = Path("data/castbot.sqlite3")
+
+
+class Settings(DatabaseSettings):
+    """Every variable of the operator table in DESIGN.md."""
 
     telegram_bot_token: SecretStr
     telegram_api_url: str = "https://api.telegram.org"
     telegram_messages_per_second: float = Field(default=30.0, gt=0)
     telegram_chat_messages_per_second: float = Field(default=1.0, gt=0)
     telegram_group_messages_per_minute: float = Field(default=20.0, gt=0)
-    database_path: Path = Path("data/castbot.sqlite3")
     welcome_credits: int = Field(default=10, ge=0)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     credit_multiplier: float = Field(default=1.0, gt=0)
@@ -129,6 +134,14 @@ def load_settings(**overrides: object) -> Settings:
     """Read and validate settings, turning a validation failure into one readable line."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        raise SettingsError(_describe(err)) from None
+
+
+def load_database_settings() -> DatabaseSettings:
+    """Read DATABASE_PATH only, as load_settings reads everything."""
+    try:
+        return DatabaseSettings()
     except ValidationError as err:
         raise SettingsError(_describe(err)) from None
 

@@ -443,6 +443,26 @@ def broadcast_report(broadcast_id: int, counts: BroadcastCounts) -> str:
     )
 
 
+def backup_caption(size: int) -> str:
+    return (
+        f"A consistent copy of the database, taken just now ({_file_size(size)}, "
+        "gzip-compressed SQLite). It holds every user's data: keep it somewhere safe."
+    )
+
+
+def backup_too_large(size: int, limit: int) -> str:
+    return (
+        f"The compressed backup is {_file_size(size)}, over Telegram's {_megabytes(limit)} "
+        "upload limit. Run python -m bot backup PATH on the server instead."
+    )
+
+
+def _file_size(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{max(size // 1024, 1)} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 def stats(overview: Overview, provider_balance: float | None) -> str:
     day, total = overview.day, overview.all_time
     lines = [

@@ -1,16 +1,23 @@
-"""The operator's commands: /stats, /grant, /user, /block, /unblock and /broadcast.
+"""The operator's commands: /stats, /grant, /user, /block, /unblock, /broadcast and /backup.
 
 Each is registered with the ADMIN_IDS filter, so for anyone else it does not exist.
 """
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import texts
 from bot.context import BotContext
+from bot.courier import UPLOAD_LIMIT
 from handlers.parsing import integer
+from storage.backup import write_backup
 from storage.users import InsufficientCredits, LedgerKind, UnknownUser
 
 RECENT = 5
@@ -124,6 +131,21 @@ async def broadcast(update: Update, context: BotContext) -> None:
     broadcaster.launch(stored.id)
 
 
+async def backup(update: Update, context: BotContext) -> None:
+    """Send the admin a consistent, compressed copy of the database."""
+    message = update.effective_message
+    assert message
+    name = f"castbot-{datetime.now(UTC):%Y%m%d-%H%M%S}.sqlite3.gz"
+    with tempfile.TemporaryDirectory(prefix="castbot-backup-") as folder:
+        path = Path(folder) / name
+        # The copy is read through a connection of its own, off the event loop.
+        size = await asyncio.to_thread(write_backup, context.services.settings.database_path, path)
+        if size > UPLOAD_LIMIT:
+            await message.reply_text(texts.backup_too_large(size, UPLOAD_LIMIT))
+            return
+        await message.reply_document(path, filename=name, caption=texts.backup_caption(size))
+
+
 def build_admin_handlers(
     admins: filters.BaseFilter,
 ) -> list[BaseHandler[Update, BotContext, None]]:
@@ -136,5 +158,6 @@ def build_admin_handlers(
             ("block", block),
             ("unblock", unblock),
             ("broadcast", broadcast),
+            ("backup", backup),
         )
     ]
