@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import handlers.admin
 from bot import texts
 from bot.playground.emulator import BotApiEmulator
 from storage.backup import NoDatabase, write_backup
@@ -149,3 +150,15 @@ async def test_python_m_bot_backup_says_in_one_line_what_went_wrong(tmp_path: Pa
     line = errors.decode().strip()
     assert "\n" not in line and "Traceback" not in line
     assert line.startswith("castbot: backup failed: there is no database at")
+
+
+async def test_a_backup_over_the_upload_limit_points_to_the_command(
+    telegram: BotApiEmulator, start_bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await start_bot(admin_ids=str(ADMIN))
+    monkeypatch.setattr(handlers.admin, "UPLOAD_LIMIT", 100)
+    admin = telegram.user(ADMIN, "Root")
+    await admin.send_text("/backup")
+    refusal = await admin.next_message()
+    assert refusal.method == "sendMessage"
+    assert "python -m bot backup PATH" in (refusal.text or "")
