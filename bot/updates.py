@@ -51,12 +51,11 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         # earlier one of its chat would hold a slot: one chat's backlog could fill them all.
         # Its bound is lifted, and `max_running` counts only updates whose handlers run.
         super().__init__(max_concurrent_updates=sys.maxsize)
-        self._max_running = max_running
-        self._running: asyncio.Semaphore | None = None
+        self._running = asyncio.Semaphore(max_running)
         self._last: dict[int, asyncio.Future[None]] = {}
 
     async def initialize(self) -> None:
-        self._running = asyncio.Semaphore(self._max_running)
+        """Nothing to open."""
 
     async def shutdown(self) -> None:
         """Nothing to free: PTB waits for every update task before shutting down."""
@@ -72,7 +71,6 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
             if previous is not None:
                 # Shielded: a cancelled waiter must not cancel its predecessor's signal.
                 await asyncio.shield(previous)
-            assert self._running is not None, "initialize() was not called"
             async with self._running:
                 started = True
                 await coroutine
