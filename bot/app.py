@@ -14,11 +14,14 @@ from bot.alerts import ProviderBalanceWatch
 from bot.broadcasts import Broadcaster
 from bot.catalog import command_menu
 from bot.config import Settings
-from bot.context import SERVICES_KEY, BotContext, Services
+from bot.context import CONFLICTS_KEY, SERVICES_KEY, BotContext, Services
 from bot.courier import Courier
 from bot.jobs import JobEngine
+from bot.polling import ConflictWatch, WatchedPolls
 from bot.referrals import Referrals
 from bot.studio import AlbumSettler, Studio
+from bot.telegram_limits import TelegramRateLimiter
+from bot.updates import ChatOrderedUpdateProcessor
 from handlers.results import ResultButtons
 from providers.base import ActorProvider, GenerationProvider
 from providers.framehood import FramehoodClient
@@ -33,6 +36,7 @@ from storage.broadcasts import BroadcastsRepository
 from storage.db import Database
 from storage.flows import FlowsRepository
 from storage.jobs import JobsRepository
+from storage.lock import DatabaseLock
 from storage.payments import PaymentsRepository
 from storage.promos import PromosRepository
 from storage.referrals import ReferralsRepository
@@ -47,6 +51,7 @@ CastbotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 
 def build_application(settings: Settings) -> CastbotApplication:
     """The Application for these settings, with every handler registered."""
+    conflicts = ConflictWatch()
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
@@ -54,11 +59,21 @@ def build_application(settings: Settings) -> CastbotApplication:
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .local_mode(settings.telegram_local_mode)
         .context_types(ContextTypes(context=BotContext))
+        .concurrent_updates(ChatOrderedUpdateProcessor())
+        .get_updates_request(WatchedPolls(conflicts))
+        .rate_limiter(
+            TelegramRateLimiter(
+                settings.telegram_messages_per_second,
+                settings.telegram_chat_messages_per_second,
+                settings.telegram_group_messages_per_minute,
+            )
+        )
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         .build()
     )
     application.bot_data["settings"] = settings
+    application.bot_data[CONFLICTS_KEY] = conflicts
     handlers.register(application, settings)
     return application
 
@@ -216,7 +231,14 @@ async def stop_polling(application: CastbotApplication) -> None:
     await application.shutdown()
 
 
-def run(settings: Settings) -> None:
-    """Long-poll until interrupted; updates sent while the bot was down are kept."""
-    application = build_application(settings)
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+def run(settings: Settings) -> int:
+    """Long-poll until interrupted; updates sent while the bot was down are kept.
+
+    Holds the database's lock all along (DatabaseInUse if another process has it). Returns
+    the exit status: 1 when the bot stopped because another process polls its token.
+    """
+    with DatabaseLock(settings.database_path):
+        application = build_application(settings)
+        application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    watch: ConflictWatch = application.bot_data[CONFLICTS_KEY]
+    return 1 if watch.stopped else 0

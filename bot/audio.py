@@ -1,4 +1,4 @@
-"""Measuring audio the sender's client did not describe (an audio file sent as a document)."""
+"""Measuring audio from its own bytes: a sender's client may claim any duration."""
 
 from __future__ import annotations
 

@@ -39,15 +39,23 @@ class RateLimits(BaseModel, frozen=True):
         return {"read": self.read, "generate": self.generate, "upload": self.upload}
 
 
-class Settings(BaseSettings):
-    """Every variable of the operator table in DESIGN.md."""
+class DatabaseSettings(BaseSettings):
+    """The database alone: what `python -m bot backup` needs (no token)."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_path: Path = Path("data/castbot.sqlite3")
+
+
+class Settings(DatabaseSettings):
+    """Every variable of the operator table in DESIGN.md."""
 
     telegram_bot_token: SecretStr
     telegram_api_url: str = "https://api.telegram.org"
     telegram_local_mode: bool = False
-    database_path: Path = Path("data/castbot.sqlite3")
+    telegram_messages_per_second: float = Field(default=30.0, gt=0)
+    telegram_chat_messages_per_second: float = Field(default=1.0, gt=0)
+    telegram_group_messages_per_minute: float = Field(default=20.0, gt=0)
     welcome_credits: int = Field(default=10, ge=0)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     credit_multiplier: float = Field(default=1.0, gt=0)
@@ -185,16 +193,24 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(_describe(err)) from None
 
 
+def load_database_settings() -> DatabaseSettings:
+    """Read DATABASE_PATH only, as load_settings reads everything."""
+    try:
+        return DatabaseSettings()
+    except ValidationError as err:
+        raise SettingsError(_describe(err)) from None
+
+
 def _describe(err: ValidationError) -> str:
     problems = []
-    hint = ""
+    where = "set it in the environment or in .env"
     for error in err.errors():
         variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
         if error["type"] == "missing":
             problems.append(f"{variable} is not set")
             if variable == "TELEGRAM_BOT_TOKEN":
-                hint = "; without one, `python -m bot playground` runs the bot in a browser"
+                where += ", or run `python -m bot playground` to try the bot without one"
         else:
             # The message never echoes the input, so a malformed secret is not printed.
             problems.append(f"{variable} {error['msg'].removeprefix('Value error, ')}")
-    return "; ".join(problems) + " (set it in the environment or in .env)" + hint
+    return "; ".join(problems) + f" ({where})"

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from bot.studio import AlbumSettler, Studio
 
 SERVICES_KEY = "services"
+CONFLICTS_KEY = "conflicts"
 
 
 @dataclass

@@ -139,6 +139,7 @@ def _ledger_line(entry: LedgerEntry) -> str:
 NOTHING_TO_CANCEL = "There is nothing to cancel. /help lists what I can do."
 CANCELLED = "Cancelled. Nothing was charged for it."
 NOT_UNDERSTOOD = "I didn't get that. /help lists what I can do."
+BUTTON_GONE = "That button no longer does anything."
 
 
 def unknown_command(command: str) -> str:
@@ -239,7 +240,10 @@ def _megabytes(size: int) -> str:
 PHOTO_EXPECTED = "I need a photo here: send it as a photo or as a JPEG, PNG or WebP file."
 AUDIO_EXPECTED = "I need audio here: a voice note or an audio file (up to 35 seconds)."
 AUDIO_TYPE_REFUSED = "I can't use that audio format. Send a voice note, MP3, M4A, OGG or WAV."
-AUDIO_UNREADABLE = "I couldn't read the length of that audio. Please send it as a voice note."
+AUDIO_UNREADABLE = (
+    "I couldn't read the length of that audio. Please record it again as a voice note."
+)
+AUDIO_NOT_FETCHED = "I couldn't fetch that audio from Telegram. Please send it again."
 
 
 def image_type_refused(allowed: str) -> str:
@@ -522,6 +526,26 @@ def stats_chart_caption(days: int) -> str:
 
 CHART_JOBS_TITLE = "Jobs per day, by tool"
 CHART_CREDITS_TITLE = "Credits sold per day (packs and plans)"
+
+
+def backup_caption(size: int) -> str:
+    return (
+        f"A consistent copy of the database, taken just now ({_file_size(size)}, "
+        "gzip-compressed SQLite). It holds every user's data: keep it somewhere safe."
+    )
+
+
+def backup_too_large(size: int, limit: int) -> str:
+    return (
+        f"The compressed backup is {_file_size(size)}, over Telegram's {_megabytes(limit)} "
+        "upload limit. Run python -m bot backup PATH on the server instead."
+    )
+
+
+def _file_size(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{max(size // 1024, 1)} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def stats(overview: Overview, provider_balance: float | None) -> str:

@@ -14,6 +14,7 @@ from handlers import (
     errors,
     flow,
     groups,
+    guard,
     invite,
     newactor,
     orders,
@@ -38,13 +39,13 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], settings: S
 
     Within a group the first matching handler wins, so the fallbacks for anything
     unexpected come last. Admin commands match only ADMIN_IDS; for anyone else they fall
-    through to the unknown-command reply. Edited messages are dropped before anything, and
-    updates from groups and channels stop next, before an account is made for whoever wrote
-    there.
+    through to the unknown-command reply. Updates from groups and channels stop first,
+    before an account is made for whoever wrote there; then every update the bot does not
+    serve (edited messages among them), before anything else sees it.
     """
     admins = filters.User(user_id=settings.admin_ids)
-    application.add_handler(account.build_edit_guard(), group=-3)
-    application.add_handler(groups.build_group_handler(), group=-2)
+    application.add_handler(groups.build_group_handler(), group=-3)
+    application.add_handler(guard.build_guard_handler(), group=-2)
     application.add_handler(account.build_account_handler(), group=-1)
     # Before the flows, whose "unexpected input" replies would otherwise swallow a payment.
     application.add_handlers(payments.build_payment_handlers(admins))

@@ -5,7 +5,7 @@ drive commands and flows."""
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, MessageHandler, TypeHandler, filters
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot import texts
 from bot.context import BotContext
@@ -14,8 +14,7 @@ from bot.context import BotContext
 async def ensure_account(update: Update, context: BotContext) -> None:
     """Create the account on first contact and attach it to the context."""
     user = update.effective_user
-    if user is None or user.is_bot:
-        return
+    assert user is not None, "the guard lets through only updates from a person"
     services = context.services
     context.account, context.account_created = await services.users.ensure(
         user.id, user.full_name, user.language_code, services.settings.welcome_credits
@@ -38,15 +37,3 @@ async def refuse_blocked(update: Update) -> None:
 
 def build_account_handler() -> TypeHandler[Update, BotContext]:
     return TypeHandler(Update, ensure_account)
-
-
-async def ignore_edit(update: Update, context: BotContext) -> None:
-    """Drop an edited message: editing `/grant 101 500` must not grant again, nor an
-    edited photo feed a flow."""
-    raise ApplicationHandlerStop
-
-
-def build_edit_guard() -> MessageHandler[BotContext, None]:
-    """For the first group: Telegram sends edits of messages and channel posts as updates,
-    and python-telegram-bot hands them to command and message handlers alike."""
-    return MessageHandler(filters.UpdateType.EDITED, ignore_edit)

@@ -23,6 +23,7 @@ from bot.flow import face_tools
 from bot.tools import ACTOR_LIKENESS, ACTOR_VOICE
 from handlers.conversation import Handlers
 from handlers.orders import offer
+from handlers.parsing import number_after
 from providers.base import ActorProvider
 from storage.actors import Actor, ActorNotFound, TrainingStatus
 
@@ -45,13 +46,15 @@ WITH = ":with:"
 async def owned_actor(update: Update, context: BotContext, prefix: str) -> Actor | None:
     """The pressing user's actor named by the callback, or None after saying it is gone."""
     query = update.callback_query
-    assert query and query.data
+    assert query
+    actor_id = number_after(prefix, query.data)
     try:
-        actor_id = int(query.data.removeprefix(prefix))
-        return await context.services.actors.get(actor_id, query.from_user.id)
-    except (ValueError, ActorNotFound):
-        await query.answer(texts.ACTOR_GONE, show_alert=True)
-        return None
+        if actor_id is not None:
+            return await context.services.actors.get(actor_id, query.from_user.id)
+    except ActorNotFound:
+        pass
+    await query.answer(texts.ACTOR_GONE, show_alert=True)
+    return None
 
 
 def actor_keyboard(actors: list[Actor], prefix: str) -> InlineKeyboardMarkup | None:

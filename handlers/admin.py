@@ -1,31 +1,32 @@
-"""The operator's commands: /stats, /grant, /user, /block, /unblock and /broadcast.
+"""The operator's commands: /stats, /grant, /user, /block, /unblock, /broadcast and /backup.
 
 Each is registered with the ADMIN_IDS filter, so for anyone else it does not exist.
 """
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
 from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import charts, texts
 from bot.context import BotContext
+from bot.courier import UPLOAD_LIMIT
+from handlers.parsing import integer
+from storage.backup import write_backup
 from storage.users import InsufficientCredits, LedgerKind, UnknownUser
 
 RECENT = 5
 """How many jobs, ledger rows and payments /user shows."""
 
 
-def _integer(text: str) -> int | None:
-    try:
-        return int(text)
-    except ValueError:
-        return None
-
-
 def _only_user_id(context: BotContext) -> int | None:
     args = context.args or []
-    return _integer(args[0]) if len(args) == 1 else None
+    return integer(args[0]) if len(args) == 1 else None
 
 
 async def stats(update: Update, context: BotContext) -> None:
@@ -48,8 +49,8 @@ async def grant(update: Update, context: BotContext) -> None:
     assert update.effective_message and update.effective_user
     reply = update.effective_message.reply_text
     args = context.args or []
-    user_id = _integer(args[0]) if args else None
-    amount = _integer(args[1]) if len(args) > 1 else None
+    user_id = integer(args[0]) if args else None
+    amount = integer(args[1]) if len(args) > 1 else None
     if user_id is None or not amount:
         await reply(texts.GRANT_USAGE)
         return
@@ -136,6 +137,21 @@ async def broadcast(update: Update, context: BotContext) -> None:
     broadcaster.launch(stored.id)
 
 
+async def backup(update: Update, context: BotContext) -> None:
+    """Send the admin a consistent, compressed copy of the database."""
+    message = update.effective_message
+    assert message
+    name = f"castbot-{datetime.now(UTC):%Y%m%d-%H%M%S}.sqlite3.gz"
+    with tempfile.TemporaryDirectory(prefix="castbot-backup-") as folder:
+        path = Path(folder) / name
+        # The copy is read through a connection of its own, off the event loop.
+        size = await asyncio.to_thread(write_backup, context.services.settings.database_path, path)
+        if size > UPLOAD_LIMIT:
+            await message.reply_text(texts.backup_too_large(size, UPLOAD_LIMIT))
+            return
+        await message.reply_document(path, filename=name, caption=texts.backup_caption(size))
+
+
 def build_admin_handlers(
     admins: filters.BaseFilter,
 ) -> list[BaseHandler[Update, BotContext, None]]:
@@ -148,5 +164,6 @@ def build_admin_handlers(
             ("block", block),
             ("unblock", unblock),
             ("broadcast", broadcast),
+            ("backup", backup),
         )
     ]

@@ -5,10 +5,10 @@ Everything here is checked before a price is quoted, so a refused input costs no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
 
 from telegram import Bot, Message
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import filters
 
 from bot import texts
@@ -100,24 +100,20 @@ def photo_for(message: Message, item: Input | None = None) -> ReceivedFile:
 
 
 async def audio_from(message: Message, bot: Bot) -> ReceivedFile:
-    """A voice note, an audio file, or audio sent as a document, with its length."""
+    """A voice note, an audio file, or audio sent as a document, with its measured length.
+
+    The length is decoded from the file itself: the `duration` a voice note or audio file
+    carries is whatever the sender's client claims, and prices and limits depend on it.
+    """
     if message.voice:
         voice = message.voice
         received = ReceivedFile(
-            voice.file_id,
-            voice.file_unique_id,
-            voice.mime_type or "audio/ogg",
-            voice.file_size,
-            _seconds(voice.duration),
+            voice.file_id, voice.file_unique_id, voice.mime_type or "audio/ogg", voice.file_size
         )
     elif message.audio:
         audio = message.audio
         received = ReceivedFile(
-            audio.file_id,
-            audio.file_unique_id,
-            audio.mime_type or "audio/mpeg",
-            audio.file_size,
-            _seconds(audio.duration),
+            audio.file_id, audio.file_unique_id, audio.mime_type or "audio/mpeg", audio.file_size
         )
     elif message.document and (message.document.mime_type or "").startswith("audio/"):
         document = message.document
@@ -129,26 +125,21 @@ async def audio_from(message: Message, bot: Bot) -> ReceivedFile:
     if received.mime_type not in AUDIO_TYPES:
         raise MediaRefused(texts.AUDIO_TYPE_REFUSED)
     _check_size(received, DOWNLOAD_LIMIT)
-    if received.duration is None:
-        # A document carries no duration: measure it, since the price depends on it.
-        data = await (await bot.get_file(received.file_id)).download_as_bytearray()
-        measured = duration_seconds(bytes(data))
-        if measured is None:
-            raise MediaRefused(texts.AUDIO_UNREADABLE)
-        received = ReceivedFile(
-            received.file_id,
-            received.file_unique_id,
-            received.mime_type,
-            received.file_size,
-            measured,
-        )
-    return received
+    return replace(received, duration=await _measure(bot, received.file_id))
 
 
-def _seconds(duration: int | timedelta | None) -> float | None:
-    if duration is None:
-        return None
-    return duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+async def _measure(bot: Bot, file_id: str) -> float:
+    try:
+        data = await (await bot.get_file(file_id)).download_as_bytearray()
+    except BadRequest as refused:
+        # The cloud Bot API refuses files over 20 MB, whatever size the message declared.
+        raise MediaRefused(texts.file_too_large(DOWNLOAD_LIMIT)) from refused
+    except TelegramError as failed:
+        raise MediaRefused(texts.AUDIO_NOT_FETCHED) from failed
+    measured = duration_seconds(bytes(data))
+    if measured is None:
+        raise MediaRefused(texts.AUDIO_UNREADABLE)
+    return measured
 
 
 def _check_size(received: ReceivedFile, max_bytes: int) -> None:

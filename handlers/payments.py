@@ -21,6 +21,7 @@ from bot import payments, texts
 from bot.context import BotContext
 from bot.tools import TOOLS
 from handlers.orders import BUY_PREFIX, packs_keyboard, quote_keyboard
+from handlers.parsing import integer
 from storage.jobs import JobState
 from storage.payments import Purchase, SubscriptionTerm
 
@@ -41,9 +42,9 @@ async def send_invoice(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query and query.data and update.effective_chat
     number, _, job_id = query.data.removeprefix(BUY_PREFIX).partition(":")
-    pack = payments.find_pack(
-        context.services.settings.credit_packs, int(number) if number.isdigit() else 0
-    )
+    pack_credits = integer(number)
+    packs = context.services.settings.credit_packs
+    pack = payments.find_pack(packs, pack_credits) if pack_credits is not None else None
     if pack is None:
         await query.answer(texts.PACK_GONE, show_alert=True)
         return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -101,9 +101,17 @@ def history_keyboard(page: LedgerPage) -> InlineKeyboardMarkup | None:
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     """Point an unknown command to /help."""
-    assert update.effective_message and update.effective_message.text
-    command = update.effective_message.text.split()[0].split("@")[0]
-    await update.effective_message.reply_text(texts.unknown_command(command))
+    message = update.effective_message
+    assert message
+    # The command entity, not the first word: that may run on for thousands of characters.
+    command = next(iter(message.parse_entities([MessageEntity.BOT_COMMAND]).values()))
+    await message.reply_text(texts.unknown_command(command.split("@")[0]))
+
+
+async def button_gone(update: Update, context: BotContext) -> None:
+    """Answer a press no feature took (an old button, or forged data): no endless spinner."""
+    assert update.callback_query
+    await update.callback_query.answer(texts.BUTTON_GONE)
 
 
 def build_start_handlers() -> list[BaseHandler[Update, BotContext, None]]:
@@ -117,6 +125,9 @@ def build_start_handlers() -> list[BaseHandler[Update, BotContext, None]]:
 
 
 def build_fallback_handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    """Registered last, so it answers only the commands no feature handled (other
-    messages are the flow's: an answer, a photo for the menu, or not understood)."""
-    return [MessageHandler(filters.COMMAND, unknown_command)]
+    """Registered last, so they answer only what no feature handled: a command, or a press
+    (other messages are the flow's: an answer, a photo for the menu, or not understood)."""
+    return [
+        MessageHandler(filters.COMMAND, unknown_command),
+        CallbackQueryHandler(button_gone),
+    ]

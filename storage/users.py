@@ -6,6 +6,7 @@ transaction as the ledger row, so the two always agree and a balance never goes 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import aiosqlite
@@ -74,6 +75,11 @@ class LedgerPage(BaseModel):
 _ROWS_WITH_TOOL = "SELECT l.*, j.tool FROM ledger l LEFT JOIN jobs j ON j.id = l.job_id"
 
 
+LAST_SEEN_GRANULARITY = timedelta(minutes=15)
+"""How stale `last_seen_at` may get before an update refreshes it: every update of an active
+user would otherwise cost a write (and an fsync) just to move it by seconds."""
+
+
 class UsersRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -81,7 +87,16 @@ class UsersRepository:
     async def ensure(
         self, user_id: int, name: str, language: str | None, welcome_credits: int
     ) -> tuple[User, bool]:
-        """Create the user once, granting the welcome credits; return (user, created)."""
+        """Create the user once, granting the welcome credits; return (user, created).
+
+        A known user is only read, unless their name or language changed, they were marked
+        unreachable, or they were last seen more than LAST_SEEN_GRANULARITY ago.
+        """
+        row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", user_id)
+        if row is not None:
+            known = _user(row)
+            if (known.name, known.language) == (name, language) and not _needs_touch(known):
+                return known, False
         now = utcnow()
         async with self._db.transaction() as tx:
             cursor = await tx.execute(
@@ -240,3 +255,12 @@ async def mark_unreachable(tx: aiosqlite.Connection, user_id: int) -> None:
 
 def _user(row: aiosqlite.Row) -> User:
     return User.model_validate(dict(row))
+
+
+def _needs_touch(user: User) -> bool:
+    """Whether a contact from the user must be written: they were marked unreachable (and
+    whoever writes to the bot has not blocked it), or last_seen_at is too coarse by now."""
+    if user.unreachable_since is not None:
+        return True
+    last_seen = datetime.fromisoformat(user.last_seen_at)
+    return datetime.now(UTC) - last_seen >= LAST_SEEN_GRANULARITY

@@ -16,6 +16,13 @@ from bot.playground.emulator import BotApiEmulator
 from tests.fakes.zencreator import FakeZenCreator
 
 ZENCREATOR_KEY = "zc_live_testkey_secret"
+# Telegram's flood limits are kept (tests/test_telegram_limits.py checks them on a virtual
+# clock), but loose enough never to slow a test down.
+LOOSE_TELEGRAM_LIMITS = {
+    "telegram_messages_per_second": 10_000,
+    "telegram_chat_messages_per_second": 10_000,
+    "telegram_group_messages_per_minute": 600_000,
+}
 
 
 class RunningBot:
@@ -62,6 +69,7 @@ def make_settings(telegram: BotApiEmulator, zencreator: FakeZenCreator, tmp_path
             "zencreator_api_key": ZENCREATOR_KEY,
             "zencreator_api_url": zencreator.base_url,
             "zencreator_poll_interval": 0.02,
+            **LOOSE_TELEGRAM_LIMITS,
         }
         return load_settings(**(values | overrides))
 

@@ -6,6 +6,7 @@ import io
 import wave
 
 from bot import texts
+from bot.catalog.video import AUDIO_SECONDS
 from bot.playground.emulator import EmulatedUser, SentMessage, make_jpeg
 
 FACE = make_jpeg(color="red")
@@ -21,6 +22,11 @@ def wav(seconds: float) -> bytes:
         audio.setframerate(8000)
         audio.writeframes(b"\x00\x00" * int(8000 * seconds))
     return buffer.getvalue()
+
+
+def lipsync_quote(seconds: float, price: int, balance: int) -> str:
+    """The quote lipsync answers with for audio of `seconds`."""
+    return texts.quote("Lipsync", price, balance, {AUDIO_SECONDS: seconds})
 
 
 async def accept_terms(user: EmulatedUser, timeout: float = 5.0) -> None:

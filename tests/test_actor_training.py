@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from bot import texts
-from bot.playground.emulator import BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
+from bot.playground.emulator import (
+    BotApiEmulator,
+    EmulatedUser,
+    SentMessage,
+    make_jpeg,
+    make_voice,
+)
 from storage.actors import TrainingStatus
 from tests.conftest import RunningBot
 from tests.fakes.framehood import FakeFramehood
@@ -17,7 +23,7 @@ from tests.fakes.scenario import FakeScenario
 from tests.flows import create_actor
 
 FACES = [make_jpeg(color=color) for color in ("red", "green", "navy", "olive")]
-VOICE = b"OggS\x00\x02anna speaking"
+VOICE = make_voice(15)
 LIKENESS_PRICE = 150
 
 

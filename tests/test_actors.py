@@ -6,14 +6,19 @@ from typing import Any
 
 from bot import texts
 from bot.catalog.video import AUDIO_SECONDS
-from bot.playground.emulator import BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
+from bot.playground.emulator import (
+    BotApiEmulator,
+    EmulatedUser,
+    SentMessage,
+    make_jpeg,
+    make_voice,
+)
 from storage.actors import MAX_ACTORS, MAX_PHOTOS, ActorPhoto
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import TARGET, accept_terms, create_actor, next_media
 
 ANNA_FACES = [make_jpeg(color=color) for color in ("red", "green", "navy", "olive")]
-ANNA_VOICE = b"OggS\x00\x02anna speaking"
 
 
 async def open_card(user: EmulatedUser, name: str) -> SentMessage:
@@ -40,7 +45,7 @@ async def test_new_actor_from_an_album_and_a_voice_note_is_saved_and_listed(
     single_count = await ann.wait_for_text(texts.actor_photos_saved("Anna", 4))
     await ann.press(single_count, texts.DONE_BUTTON)
     await ann.wait_for_text("Optional: send a voice sample")
-    await ann.send_voice(ANNA_VOICE, duration=14)
+    await ann.send_voice(duration=14)
     await ann.wait_for_text(texts.actor_saved("Anna"))
 
     (actor,) = await bot.services.actors.list(101)
@@ -48,7 +53,7 @@ async def test_new_actor_from_an_album_and_a_voice_note_is_saved_and_listed(
     assert len(actor.photos) == 4
     assert [telegram.file_content(photo.file_id) for photo in actor.photos] == ANNA_FACES
     assert actor.voice is not None and actor.voice.seconds == 14
-    assert telegram.file_content(actor.voice.file_id) == ANNA_VOICE
+    assert telegram.file_content(actor.voice.file_id) == make_voice(14)
 
     card = await open_card(ann, "Anna")
     assert card.method == "sendPhoto"
@@ -78,11 +83,11 @@ async def test_limits_are_explained_name_photos_voice_and_actor_count(
     count = await ann.wait_for_text(texts.actor_photos_saved("B" * 32, 1))
     await ann.press(count, texts.DONE_BUTTON)
     await ann.wait_for_text("Optional: send a voice sample")
-    await ann.send_voice(ANNA_VOICE, duration=9)
+    await ann.send_voice(duration=9)
     assert (await ann.next_message()).text == texts.voice_length_refused(9, 10, 180)
-    await ann.send_voice(ANNA_VOICE, duration=181)
+    await ann.send_voice(duration=181)
     assert (await ann.next_message()).text == texts.voice_length_refused(181, 10, 180)
-    await ann.send_voice(ANNA_VOICE, duration=180)
+    await ann.send_voice(duration=180)
     await ann.wait_for_text(texts.actor_saved("B" * 32))
 
     # Thirty photos at most: the thirty-first is refused with the reason.
@@ -119,7 +124,7 @@ async def test_face_swap_and_lipsync_use_a_picked_actor_without_resending_media(
 ) -> None:
     bot: RunningBot = await start_bot(welcome_credits=100)
     ann = telegram.user(101)
-    await create_actor(ann, "Anna", ANNA_FACES[:2], voice=(ANNA_VOICE, 12))
+    await create_actor(ann, "Anna", ANNA_FACES[:2], voice=(make_voice(12), 12))
 
     await ann.send_text("/faceswap")
     await accept_terms(ann)
@@ -158,7 +163,7 @@ async def test_face_swap_and_lipsync_use_a_picked_actor_without_resending_media(
     await next_media(ann, "sendVideo")
     assert lipsync.input["image_asset"] == first.input["face_asset"]
     uploaded = {upload.asset_id: upload.data for upload in zencreator.uploads}
-    assert uploaded[lipsync.input["audio_asset"]] == ANNA_VOICE
+    assert uploaded[lipsync.input["audio_asset"]] == make_voice(12)
     assert await bot.services.ledger.balance(101) == 100 - 1 - 1 - 36
 
 
@@ -166,8 +171,8 @@ async def test_a_voice_sample_longer_than_lipsync_takes_is_not_offered(
     telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
-    await create_actor(ann, "Long", ANNA_FACES[:1], voice=(ANNA_VOICE, 60))
-    await create_actor(ann, "Short", ANNA_FACES[1:2], voice=(ANNA_VOICE, 20))
+    await create_actor(ann, "Long", ANNA_FACES[:1], voice=(make_voice(60), 60))
+    await create_actor(ann, "Short", ANNA_FACES[1:2], voice=(make_voice(20), 20))
     await ann.send_text("/lipsync")
     await accept_terms(ann)
     portrait_question = await ann.wait_for_text("Step 1 of 2")
@@ -198,7 +203,7 @@ async def test_rename_add_photos_set_voice_and_delete_from_the_card(
 
     await ann.press(card, texts.ACTOR_BUTTON_VOICE)
     await ann.wait_for_text(texts.set_voice_prompt("Anya"))
-    await ann.send_voice(ANNA_VOICE, duration=30)
+    await ann.send_voice(duration=30)
     await ann.wait_for_text(texts.voice_saved("Anya"))
     (actor,) = await bot.services.actors.list(101)
     assert (actor.name, len(actor.photos)) == ("Anya", 2)
@@ -220,7 +225,7 @@ async def test_a_forged_callback_for_another_users_actor_is_refused(
     telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann, bob = telegram.user(101), telegram.user(202, "Bob")
-    await create_actor(ann, "Anna", ANNA_FACES[:1], voice=(ANNA_VOICE, 12))
+    await create_actor(ann, "Anna", ANNA_FACES[:1], voice=(make_voice(12), 12))
     (actor,) = await bot.services.actors.list(101)
     await create_actor(bob, "Bobby", ANNA_FACES[1:2])
     bob_card = await open_card(bob, "Bobby")

@@ -123,5 +123,5 @@ def test_python_m_bot_without_token_exits_with_one_line(tmp_path: Path) -> None:
     assert completed.returncode != 0
     assert completed.stderr.strip().count("\n") == 0
     assert "TELEGRAM_BOT_TOKEN is not set" in completed.stderr
-    assert "python -m bot playground" in completed.stderr  # where to go without a token
+    assert "`python -m bot playground` to try the bot without one" in completed.stderr
     assert "Traceback" not in completed.stderr

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import io
 import json
 import time
 from collections.abc import AsyncIterator
 
 import httpx
+import mutagen
 import pytest
 from telegram import (
     Bot,
@@ -47,6 +49,7 @@ from bot.playground.emulator import (
     PaymentFailed,
     TelegramApiError,
     make_jpeg,
+    make_voice,
 )
 
 
@@ -683,7 +686,7 @@ async def test_groups_and_channels_deliver_messages_posts_and_mentions(
     group = tg.group(-100200, "Friends")
     channel = tg.group(-100300, "News", kind="channel")
     await group.send_text("/start@castbot_test_bot hi @castbot_test_bot, mail me@example", ann)
-    await channel.send_text("Made with @castbot_test_bot")
+    await channel.post("Made with @castbot_test_bot")
     in_group, in_channel = await poll(bot)
 
     message = in_group.message
@@ -704,10 +707,15 @@ async def test_groups_and_channels_deliver_messages_posts_and_mentions(
     await bot.send_message(-100200, "Hello group", reply_to_message_id=message.message_id)
     (reply,) = group.messages()
     assert reply.raw["reply_to_message"]["text"].startswith("/start@castbot_test_bot")
-    with pytest.raises(ValueError, match="needs a sender"):
-        await group.send_text("who wrote this?")
+    # One way each: members (or an anonymous admin) write in a group, a channel has posts.
+    with pytest.raises(ValueError, match="only a channel has posts"):
+        await group.post("news")
+    with pytest.raises(ValueError, match="nobody writes in a channel"):
+        await channel.send_text("hi", ann)
     with pytest.raises(ValueError, match="negative"):
         tg.group(5)
+    with pytest.raises(ValueError, match="not a kind of group chat"):
+        tg.group(-100400, kind="private")
 
 
 async def test_pay_runs_the_pre_checkout_then_the_payment(bot: Bot, tg: BotApiEmulator) -> None:
@@ -822,3 +830,69 @@ async def test_latency_delays_every_call_and_sends_are_timed_and_heard() -> None
     assert took >= 2 * 0.05  # a lower bound: it holds however loaded the machine is
     assert started <= first.sent_at <= second.sent_at
     assert heard == [(1, "one"), (1, "two")]
+
+
+# --- Held chats, real voice notes, groups, channels and inline presses
+
+
+async def test_a_held_chat_waits_for_its_release_and_no_other_does(
+    bot: Bot, tg: BotApiEmulator
+) -> None:
+    ann, bob = tg.user(1), tg.user(2, "Bob")
+    release = tg.hold_chat(1)
+    held = asyncio.create_task(bot.send_message(1, "slow"))
+    await tg.wait_until(lambda: any(p.get("chat_id") == 1 for _, p in tg.requests))
+    await bot.send_message(2, "fast")
+    assert [m.text for m in bob.messages()] == ["fast"] and ann.messages() == []
+    assert not held.done()
+    release.set()
+    assert (await held).text == "slow"
+
+
+async def test_voice_notes_are_real_ogg_opus_of_their_length(bot: Bot, tg: BotApiEmulator) -> None:
+    assert mutagen.File(io.BytesIO(make_voice(12.5))).info.length == 12.5
+    ann = tg.user(1)
+    await ann.send_voice(duration=3)  # a real note of what it claims
+    await ann.send_voice(make_voice(20), duration=1)  # a modified client's claim
+    first, second = await poll(bot)
+    for update, seconds in ((first, 3), (second, 20)):
+        voice = update.message.voice
+        content = tg.file_content(voice.file_id)
+        assert mutagen.File(io.BytesIO(content)).info.length == seconds
+    assert second.message.voice.duration == dtm.timedelta(seconds=1)
+
+
+async def test_groups_channels_anonymous_admins_and_inline_presses(
+    bot: Bot, tg: BotApiEmulator
+) -> None:
+    ann = tg.user(1)
+    group, channel = tg.group(-100200, "Friends"), tg.group(-100300, "News", kind="channel")
+    await group.send_text("/balance", sender=ann)
+    await group.send_text("/balance")  # an anonymous admin
+    await channel.post("news")
+    inline = await ann.press_inline("buy:100")
+    await ann.send_content({"location": {"latitude": 1.5, "longitude": 2.5}})
+    member, anonymous, post, press, located = await poll(bot)
+
+    assert (member.effective_chat.id, member.effective_user.id) == (-100200, 1)
+    assert member.effective_chat.type == "supergroup" and member.message.sender_chat is None
+    assert anonymous.effective_user.username == "GroupAnonymousBot"
+    assert anonymous.message.sender_chat.id == -100200
+    assert post.channel_post is not None and post.effective_user is None
+    assert (post.effective_chat.type, post.channel_post.sender_chat.title) == ("channel", "News")
+    assert press.callback_query.id == inline and press.callback_query.message is None
+    assert press.callback_query.inline_message_id and press.effective_chat is None
+    assert located.message.location.latitude == 1.5
+
+    await bot.send_message(-100200, "in the group")
+    await bot.send_message(-100300, "in the channel")
+    assert [m.text for m in group.messages()] == ["in the group"]
+    assert [m.text for m in channel.messages()] == ["in the channel"]
+    # A member presses a button in the group.
+    await bot.send_message(-100200, "Pick", reply_markup=keyboard(("A", "pick:a")))
+    pressed = await ann.press(group.messages()[-1], "A")
+    (group_press,) = await poll(bot)
+    assert group_press.callback_query.message.chat.id == -100200
+    assert tg.unanswered_callback_queries() == [inline, pressed]
+    await bot.answer_callback_query(inline)
+    assert tg.unanswered_callback_queries() == [pressed]

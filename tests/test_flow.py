@@ -14,7 +14,6 @@ from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import FACE, TARGET, accept_terms, next_media, start_faceswap
 
 PORTRAIT = make_jpeg(color="orange")
-VOICE = b"OggS\x00\x02voice note"
 
 
 async def test_a_new_command_ends_the_flow_before_it(
@@ -50,7 +49,7 @@ async def test_cancel_ends_the_flow_and_every_message_after_it_is_handled(
     await ann.send_text("/cancel")
     assert (await ann.next_message()).text == texts.CANCELLED
     assert await bot.services.flows.get(101) is None
-    await ann.send_voice(VOICE, duration=3)
+    await ann.send_voice(duration=3)
     assert (await ann.next_message()).text == texts.NOT_UNDERSTOOD
     await ann.send_text("/cancel")
     assert (await ann.next_message()).text == texts.NOTHING_TO_CANCEL
@@ -212,10 +211,7 @@ async def test_a_channel_post_is_not_taken_for_a_message_of_a_flow(
     telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
-    channel = {"id": -1001234, "type": "channel", "title": "News"}
-    await ann.send_update(
-        {"channel_post": {"message_id": 1, "date": 1, "chat": channel, "text": "hello"}}
-    )
+    await telegram.group(-1001234, "News", kind="channel").post("hello")
     await ann.send_text("/balance")
     await ann.wait_for_text("Your balance")
     assert not [

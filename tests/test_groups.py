@@ -43,9 +43,9 @@ async def test_a_channel_gets_a_reply_only_to_a_mention(
     telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     channel = telegram.group(-100777, "News", kind="channel")
-    await channel.send_text("Our new post")
-    await channel.send_text("/help")
-    await channel.send_text("Made with @castbot_test_bot")
+    await channel.post("Our new post")
+    await channel.post("/help")
+    await channel.post("Made with @castbot_test_bot")
     await telegram.wait_until(lambda: len(channel.messages()) == 1)
     (reply,) = channel.messages()
     assert reply.text == texts.GROUP_REPLY

@@ -30,7 +30,7 @@ from storage.assets import AssetCache
 from storage.db import Database
 from storage.jobs import JobsRepository, JobState, Reservation
 from storage.users import LedgerRepository, UsersRepository
-from tests.conftest import ZENCREATOR_KEY
+from tests.conftest import LOOSE_TELEGRAM_LIMITS, ZENCREATOR_KEY
 from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import send_both_photos, start_faceswap
 from tests.test_jobs import image_input
@@ -92,6 +92,7 @@ async def bot_process(
         "ZENCREATOR_API_KEY": ZENCREATOR_KEY,
         "ZENCREATOR_API_URL": zencreator.base_url,
         "ZENCREATOR_POLL_INTERVAL": "0.05",
+        **{name.upper(): str(value) for name, value in LOOSE_TELEGRAM_LIMITS.items()},
     }
     started: list[BotProcess] = []
     with (tmp_path / "bot.log").open("ab") as log:

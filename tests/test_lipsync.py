@@ -5,20 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from bot import texts
-from bot.catalog.video import AUDIO_SECONDS
-from bot.playground.emulator import MB, BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
+from bot.playground.emulator import (
+    MB,
+    BotApiEmulator,
+    EmulatedUser,
+    SentMessage,
+    make_jpeg,
+    make_voice,
+)
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
-from tests.flows import accept_terms, wav
+from tests.flows import accept_terms, lipsync_quote, wav
 
 PORTRAIT = make_jpeg(color="orange")
-
-
-def lipsync_quote(seconds: float, price: int, balance: int) -> str:
-    return texts.quote("Lipsync", price, balance, {AUDIO_SECONDS: seconds})
-
-
-VOICE = b"OggS\x00\x02voice note"
 
 
 async def reach_audio_step(user: EmulatedUser) -> None:
@@ -36,7 +35,7 @@ async def test_lipsync_is_quoted_charged_per_second_and_delivered_as_video(
     bot: RunningBot = await start_bot(welcome_credits=50)
     ann = telegram.user(101)
     await reach_audio_step(ann)
-    await ann.send_voice(VOICE, duration=12)
+    await ann.send_voice(duration=12)
     quote = await ann.wait_for_text("Start?")
     assert quote.text == lipsync_quote(12, 36, 50)
     assert await bot.services.ledger.balance(101) == 50
@@ -48,7 +47,7 @@ async def test_lipsync_is_quoted_charged_per_second_and_delivered_as_video(
 
     portrait_upload, audio_upload = zencreator.uploads
     assert (portrait_upload.media_type, audio_upload.media_type) == ("image", "audio")
-    assert (portrait_upload.data, audio_upload.data) == (PORTRAIT, VOICE)
+    assert (portrait_upload.data, audio_upload.data) == (PORTRAIT, make_voice(12))
     assert generation.tool == "lipsync"
     assert generation.input["image_asset"] == portrait_upload.asset_id
     assert generation.input["audio_asset"] == audio_upload.asset_id
@@ -62,13 +61,13 @@ async def test_audio_over_35_seconds_is_refused_before_any_charge_or_upload(
 ) -> None:
     ann = telegram.user(101)
     await reach_audio_step(ann)
-    await ann.send_voice(VOICE, duration=40)
+    await ann.send_voice(duration=40)
     refusal = await ann.next_message()
     assert refusal.text == texts.audio_too_long(40, 35)
     assert "35 seconds" in (refusal.text or "")
     assert zencreator.uploads == []
     assert await bot.services.ledger.balance(101) == 10
-    await ann.send_voice(VOICE, duration=2)
+    await ann.send_voice(duration=2)
     assert "Start?" in ((await ann.next_message()).text or "")
 
 
@@ -101,7 +100,7 @@ async def test_wrong_input_at_each_step(
     assert (await ann.next_message()).text == texts.TERMS_WAITING
     await ann.press(terms, texts.TERMS_AGREE_BUTTON)
     await ann.wait_for_text("Step 1 of 2")
-    await ann.send_voice(VOICE, duration=3)
+    await ann.send_voice(duration=3)
     assert (await ann.next_message()).text == texts.PHOTO_EXPECTED
     await ann.send_document(PORTRAIT, file_name="p.webp", mime_type="image/webp")
     assert "JPG, PNG image" in ((await ann.next_message()).text or "")
@@ -123,7 +122,7 @@ async def test_a_declined_or_repeated_quote_charges_at_most_once(
 ) -> None:
     ann = telegram.user(101)
     await reach_audio_step(ann)
-    await ann.send_voice(VOICE, duration=2)
+    await ann.send_voice(duration=2)
     quote = await ann.wait_for_text("Start?")
     start_pressed_late = quote.buttons()[0][1]
     await ann.press(quote, texts.CANCEL_BUTTON)
@@ -135,7 +134,7 @@ async def test_a_declined_or_repeated_quote_charges_at_most_once(
     assert await bot.services.ledger.balance(101) == 10
 
     await reach_audio_step_again(ann)
-    await ann.send_voice(VOICE, duration=2)
+    await ann.send_voice(duration=2)
     second = await ann.wait_for_text("Start?")
     start = second.buttons()[0][1]
     answered = len(ann.callback_answers())
@@ -161,7 +160,7 @@ async def test_not_enough_credits_for_the_quote(
     await start_bot(welcome_credits=5)
     ann = telegram.user(101)
     await reach_audio_step(ann)
-    await ann.send_voice(VOICE, duration=4)
+    await ann.send_voice(duration=4)
     refusal = await ann.next_message()
     assert refusal.text == texts.short_of_credits(12, 5)
     assert [data for _, data in refusal.buttons()][0].startswith("buy:100:")
@@ -173,7 +172,7 @@ async def test_a_forged_confirmation_for_another_users_quote_is_refused(
 ) -> None:
     ann, eve = telegram.user(101), telegram.user(666, first_name="Eve")
     await reach_audio_step(ann)
-    await ann.send_voice(VOICE, duration=2)
+    await ann.send_voice(duration=2)
     quote: SentMessage = await ann.wait_for_text("Start?")
     await eve.send_text("/start")
     eves_view = await eve.next_message()

@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from storage.db import Database
 from storage.users import (
+    LAST_SEEN_GRANULARITY,
     InsufficientCredits,
     LedgerKind,
     LedgerRepository,
@@ -36,6 +40,61 @@ async def test_ensure_grants_welcome_credits_exactly_once(db: Database) -> None:
     assert (again.name, again.language) == ("Ann B", "de")
     history = await LedgerRepository(db).history(1)
     assert [(entry.kind, entry.amount) for entry in history] == [(LedgerKind.WELCOME, 10)]
+
+
+@pytest.fixture
+def commits(db: Database, tmp_path: Path) -> Iterator[Callable[[], int]]:
+    """A counter of the commits other connections made to the file (as another process sees
+    them): SQLite's data_version moves with each."""
+    watcher = sqlite3.connect(tmp_path / "castbot.sqlite3")
+
+    def count() -> int:
+        version: int = watcher.execute("PRAGMA data_version").fetchone()[0]
+        return version
+
+    yield count
+    watcher.close()
+
+
+async def set_last_seen(db: Database, when: datetime) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE users SET last_seen_at = ? WHERE id = 1", (when.isoformat(),))
+
+
+async def test_ensure_of_a_known_unchanged_user_writes_nothing(
+    db: Database, commits: Callable[[], int]
+) -> None:
+    users = UsersRepository(db)
+    await users.ensure(1, "Ann", "en", welcome_credits=10)
+    await set_last_seen(db, datetime.now(UTC) - timedelta(minutes=1))
+    before = commits()
+    for _ in range(5):
+        user, created = await users.ensure(1, "Ann", "en", welcome_credits=10)
+    assert not created and user.balance == 10
+    assert commits() == before
+
+
+async def test_ensure_writes_what_changed_and_a_stale_last_seen(
+    db: Database, commits: Callable[[], int]
+) -> None:
+    users = UsersRepository(db)
+    await users.ensure(1, "Ann", "en", welcome_credits=10)
+
+    before = commits()
+    renamed, _ = await users.ensure(1, "Ann B", "en", welcome_credits=10)
+    assert renamed.name == "Ann B" and commits() == before + 1
+
+    long_ago = datetime.now(UTC) - LAST_SEEN_GRANULARITY - timedelta(seconds=1)
+    await set_last_seen(db, long_ago)
+    before = commits()
+    seen, _ = await users.ensure(1, "Ann B", "en", welcome_credits=10)
+    assert seen.last_seen_at > long_ago.isoformat() and commits() == before + 1
+
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE users SET unreachable_since = last_seen_at WHERE id = 1")
+    before = commits()
+    back, _ = await users.ensure(1, "Ann B", "en", welcome_credits=10)
+    assert back.unreachable_since is None and commits() == before + 1
 
 
 async def test_debit_beyond_balance_writes_nothing(db: Database) -> None:

@@ -18,8 +18,8 @@ the same status codes and, where known, the same wording ("Bad Request: message 
 50 MB). A few wordings that could not be confirmed are marked "(unverified wording)".
 
 Everything runs on the test's event loop; no request handler awaits anything but the request
-body, a long poll, a URL download, a test's `hold`, or the `latency` it was given before it
-starts, so state changes are atomic between awaits.
+body, a long poll, a URL download, a test's hold (`hold`, `hold_chat`), or the `latency` it
+was given before it starts, so state changes are atomic between awaits.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import io
 import itertools
 import json
 import re
+import struct
 import time
 import traceback
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from typing import Any, Self
 
 import aiohttp
 from aiohttp import web
+from mutagen.ogg import OggPage
 from PIL import Image
 
 from bot.playground.changes import Changes, Hold
@@ -71,6 +73,12 @@ NOT_MODIFIED = (
 )
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 BOT_BLOCKED = "Forbidden: bot was blocked by the user"
+GROUP_ANONYMOUS_BOT: JSON = {  # the "from" of an anonymous group admin's messages
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
 CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is"
     " running"
@@ -670,6 +678,14 @@ def _user_entities(text: str) -> list[JSON]:
     return sorted(entities, key=lambda entity: entity["offset"])
 
 
+def _typed(text: str) -> JSON:
+    """A text message's content as a client sends it: the text and its entities."""
+    content: JSON = {"text": text}
+    if entities := _user_entities(text):
+        content["entities"] = entities
+    return content
+
+
 # --- Media helpers ----------------------------------------------------------------------------
 
 _FILE_ID_PREFIX = {
@@ -714,6 +730,34 @@ def make_jpeg(width: int = 1280, height: int = 960, color: str = "teal") -> byte
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), color).save(buffer, "JPEG")
     return buffer.getvalue()
+
+
+_OPUS_PRE_SKIP = 312
+_OPUS_SILENCE = b"\xf8\xff\xfe"  # one 20 ms CELT frame of silence (TOC 0xf8: fullband, mono)
+_OPUS_FRAMES_PER_PAGE = 50
+
+
+def make_voice(seconds: float) -> bytes:
+    """A real Ogg Opus voice note of `seconds` of silence, as Telegram's apps record them
+    (48 kHz, 20 ms frames): its length is in the stream, whatever its sender claims."""
+    head = b"OpusHead" + struct.pack("<BBHIhB", 1, 1, _OPUS_PRE_SKIP, 48000, 0, 0)
+    vendor = b"castbot emulator"
+    tags = b"OpusTags" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0)
+    frames = max(1, round(seconds * 50))
+    pages: list[tuple[list[bytes], int]] = [([head], 0), ([tags], 0)]
+    for start in range(0, frames, _OPUS_FRAMES_PER_PAGE):
+        count = min(_OPUS_FRAMES_PER_PAGE, frames - start)
+        # A page's granule position counts the 48 kHz samples decoded by its end.
+        pages.append(([_OPUS_SILENCE] * count, _OPUS_PRE_SKIP + (start + count) * 960))
+    stream = []
+    for sequence, (packets, position) in enumerate(pages):
+        page = OggPage()
+        page.serial, page.sequence, page.position = 0x63617374, sequence, position
+        page.packets = packets
+        page.first = sequence == 0
+        page.last = sequence == len(pages) - 1
+        stream.append(page.write())
+    return b"".join(stream)
 
 
 def _image_size(content: bytes) -> tuple[int, int] | None:
@@ -768,10 +812,7 @@ class EmulatedUser:
 
     async def send_text(self, text: str) -> int:
         """Send a text; "/cmd args" gets a bot_command entity. Returns the message_id."""
-        content: JSON = {"text": text}
-        if entities := _user_entities(text):
-            content["entities"] = entities
-        message_id: int = self._tg._incoming(self.id, content)["message_id"]
+        message_id: int = self._tg._incoming(self.id, _typed(text))["message_id"]
         return message_id
 
     async def send_photo(
@@ -808,15 +849,18 @@ class EmulatedUser:
 
     async def send_voice(
         self,
-        content: bytes,
+        content: bytes | None = None,
         *,
         duration: int,
         mime_type: str = "audio/ogg",
         file_size: int | None = None,
         caption: str | None = None,
     ) -> FileRef:
+        """Send a voice note claiming `duration` seconds: a real one of that length if no
+        content is given (a modified client may claim any duration for any content)."""
         meta = {"duration": duration, "mime_type": mime_type}
-        stored = self._tg._store(content, "voice", file_size=file_size, meta=meta)
+        audio = make_voice(duration) if content is None else content
+        stored = self._tg._store(audio, "voice", file_size=file_size, meta=meta)
         self._tg._incoming(self.id, _captioned({"voice": stored.media()}, caption))
         return stored.ref()
 
@@ -857,6 +901,12 @@ class EmulatedUser:
         stored = self._tg._store(content, "video", file_size=file_size, meta=meta)
         self._tg._incoming(self.id, _captioned({"video": stored.media()}, caption))
         return stored.ref()
+
+    async def send_content(self, content: JSON) -> int:
+        """Send a message of any other kind, e.g. ``{"location": {...}}`` or a video made
+        with `BotApiEmulator.add_file`; returns the message_id."""
+        message_id: int = self._tg._incoming(self.id, content)["message_id"]
+        return message_id
 
     async def send_sticker(self) -> None:
         meta = {
@@ -907,6 +957,16 @@ class EmulatedUser:
     async def press_data(self, message: SentMessage, data: str) -> str:
         """Send a callback query with any data (e.g. forged) from that message."""
         return self._tg._callback_query(self.id, message, data)
+
+    async def press_inline(self, data: str) -> str:
+        """Press a button on an inline message (one sent through inline mode, in any chat):
+        the callback query carries inline_message_id and no message. Returns its id."""
+        return self._tg._press(
+            self.id,
+            inline_message_id=f"AgAAA{next(self._tg._query_ids)}",
+            chat_instance=f"-{8_000_000_000 + self.id}",
+            data=data,
+        )
 
     async def send_update(self, update: JSON) -> int:
         """Enqueue any update (an update_id is added); returns the update_id, or 0 if the
@@ -1076,7 +1136,8 @@ class EmulatedUser:
 
 
 class EmulatedGroup:
-    """A group, supergroup or channel the bot is a member of."""
+    """A group, supergroup or channel the bot is in: in a group its members write, and so can
+    an anonymous admin; a channel has posts, which come from the channel and from no user."""
 
     def __init__(self, telegram: BotApiEmulator, chat: _Chat) -> None:
         self._tg = telegram
@@ -1084,18 +1145,21 @@ class EmulatedGroup:
         self.id = chat.id
 
     async def send_text(self, text: str, sender: EmulatedUser | None = None) -> int:
-        """Post a text (with the entities a client adds: commands, links, mentions). In a
-        group `sender` writes it; in a channel it is a channel_post signed by the channel."""
-        content: JSON = {"text": text}
-        if entities := _user_entities(text):
-            content["entities"] = entities
+        """A message in the group from `sender`, or (None) from an anonymous admin writing on
+        behalf of the group, with the entities a client adds (commands, links, mentions);
+        returns its message_id."""
         if self._chat.info["type"] == "channel":
-            who: JSON = {"sender_chat": self._chat.as_chat()}
-        elif sender is not None:
-            who = {"from": sender.telegram_user}
-        else:
-            raise ValueError("a message in a group needs a sender")
-        message_id: int = self._tg._post(self._chat, who, content)["message_id"]
+            raise ValueError("nobody writes in a channel: it has posts (post)")
+        origin = sender.telegram_user if sender is not None else None
+        message_id: int = self._tg._post(self._chat, origin, _typed(text))["message_id"]
+        return message_id
+
+    async def post(self, text: str) -> int:
+        """A channel post (a `channel_post` update, signed by the channel alone); returns its
+        message_id."""
+        if self._chat.info["type"] != "channel":
+            raise ValueError("only a channel has posts: members write in a group (send_text)")
+        message_id: int = self._tg._post(self._chat, None, _typed(text))["message_id"]
         return message_id
 
     def messages(self) -> list[SentMessage]:
@@ -1163,6 +1227,7 @@ class BotApiEmulator:
         self._retry_after = 1
         self._failures: dict[str, list[TelegramApiError]] = {}
         self._holds: list[tuple[str, Callable[[JSON], bool] | None, bool, Hold]] = []
+        self._chat_holds: dict[int, asyncio.Event] = {}
 
         self._changes = Changes()  # tests wait on these, never sleep
         self._listeners: list[Callable[[SentMessage], None]] = []
@@ -1220,6 +1285,8 @@ class BotApiEmulator:
         self._closing = True  # long polls still waiting answer [] at once
         for *_, hold in self._holds:
             hold.release()
+        for chat_hold in self._chat_holds.values():
+            chat_hold.set()
         self._changes.notify()
         if self._session is not None:
             await self._session.close()
@@ -1249,8 +1316,8 @@ class BotApiEmulator:
     def group(
         self, chat_id: int, title: str = "Friends", *, kind: str = "supergroup"
     ) -> EmulatedGroup:
-        """A group (`kind` "group" or "supergroup") or channel ("channel") the bot is in;
-        its id is negative, as Telegram's are."""
+        """A group (`kind` "group" or "supergroup") or channel ("channel") the bot is in,
+        created on first use; its id is negative, as Telegram's are."""
         if kind not in ("group", "supergroup", "channel"):
             raise ValueError(f"not a kind of group chat: {kind!r}")
         if chat_id >= 0:
@@ -1258,6 +1325,10 @@ class BotApiEmulator:
         if chat_id not in self._chats:
             self._chats[chat_id] = _Chat(info={"id": chat_id, "type": kind, "title": title})
         return EmulatedGroup(self, self._chats[chat_id])
+
+    def unanswered_callback_queries(self) -> list[str]:
+        """Ids of callback queries the bot has not answered (each one a spinning button)."""
+        return [qid for qid, query in self._callback_queries.items() if query.answer is None]
 
     def add_file(self, content: bytes, *, file_size: int | None = None) -> FileRef:
         """Store a file the bot may getFile or re-send; file_size may exceed len(content)."""
@@ -1343,6 +1414,11 @@ class BotApiEmulator:
         hold = Hold(self._changes, skip)
         self._holds.append((method.lower(), matching, handled, hold))
         return hold
+
+    def hold_chat(self, chat_id: int) -> asyncio.Event:
+        """Hold every request about this chat (a slow round trip to this chat alone) until the
+        returned event is set; the held requests are recorded in `requests` on arrival."""
+        return self._chat_holds.setdefault(chat_id, asyncio.Event())
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until predicate() holds; it is re-checked whenever the fake handles a request."""
@@ -1459,21 +1535,27 @@ class BotApiEmulator:
         chat = self._chat(user_id)
         if chat.blocked:
             self.unblock_bot(user_id)  # writing to a blocked bot means restarting it first
-        return self._post(chat, {"from": chat.user}, content)
+        return self._post(chat, chat.user, content)
 
-    def _post(self, chat: _Chat, sender: JSON, content: JSON) -> JSON:
-        """A message in a chat, stored there and delivered as an update: `message`, or
-        `channel_post` in a channel (where `sender` is {"sender_chat": the channel})."""
-        message = {
+    def _post(self, chat: _Chat, sender: JSON | None, content: JSON) -> JSON:
+        """A message in a chat, stored there and delivered as an update: a `message` from
+        `sender`, or a `channel_post` in a channel. With no sender a group's message is an
+        anonymous admin's, on behalf of the group; a channel's post comes from the channel."""
+        message: JSON = {
             "message_id": chat.next_message_id(),
-            **sender,
             "chat": chat.as_chat(),
             "date": int(time.time()),
             **content,
         }
+        channel = chat.info["type"] == "channel"
+        if sender is not None:
+            message["from"] = sender
+        elif not channel:  # an anonymous admin: Telegram names a stand-in bot
+            message["from"] = GROUP_ANONYMOUS_BOT
+        if sender is None:
+            message["sender_chat"] = chat.as_chat()
         chat.incoming[message["message_id"]] = message
-        kind = "channel_post" if chat.info["type"] == "channel" else "message"
-        self._enqueue({kind: message})
+        self._enqueue({"channel_post" if channel else "message": message})
         return message
 
     def _edit_incoming(
@@ -1508,24 +1590,26 @@ class BotApiEmulator:
         self._enqueue({"edited_message": edited})
 
     def _callback_query(self, user_id: int, message: SentMessage, data: str) -> str:
-        chat = self._chat(user_id)
-        if message.chat_id != user_id or chat.by_id.get(message.message_id) is not message:
-            raise ValueError(f"message {message.message_id} is not in {user_id}'s chat")
+        chat = self._chat(message.chat_id)
+        private = chat.info["type"] == "private"
+        if (private and message.chat_id != user_id) or chat.by_id.get(
+            message.message_id
+        ) is not message:
+            raise ValueError(f"message {message.message_id} is not in a chat of {user_id}")
         if message.deleted:
             raise ValueError(f"message {message.message_id} was deleted; nothing to press")
+        return self._press(
+            user_id,
+            message=copy.deepcopy(message.raw),  # as it is at the press
+            chat_instance=f"-{7_000_000_000 + message.chat_id}",
+            data=data,
+        )
+
+    def _press(self, user_id: int, **query: Any) -> str:
         query_id = str(next(self._query_ids))
         self._callback_queries[query_id] = _Query(user_id=user_id)
-        self._enqueue(
-            {
-                "callback_query": {
-                    "id": query_id,
-                    "from": chat.user,
-                    "message": copy.deepcopy(message.raw),  # as it is at the press
-                    "chat_instance": f"-{7_000_000_000 + user_id}",
-                    "data": data,
-                }
-            }
-        )
+        sender = self._users[user_id].telegram_user
+        self._enqueue({"callback_query": {"id": query_id, "from": sender, **query}})
         return query_id
 
     def _member_update(self, chat: _Chat, old: str, new: str) -> None:
@@ -1572,6 +1656,9 @@ class BotApiEmulator:
             return self._refuse(method, error)
         self.requests.append((method, params))
         self._changes.notify()  # a request arrived: wait_until may be waiting for just that
+        chat_hold = self._chat_holds.get(params.get("chat_id"))
+        if chat_hold is not None:
+            await chat_hold.wait()
         try:
             if handler is None:
                 raise TelegramApiError(404, "Not Found")
