@@ -43,6 +43,18 @@ async def test_the_menu_shows_every_tool_with_its_price(
     ]
 
 
+async def test_an_image_the_menu_cannot_take_gets_the_reason(
+    telegram: BotApiEmulator, bot: RunningBot
+) -> None:
+    ann = telegram.user(101)
+    await ann.send_photo(PHOTO, file_size=30 * 1024 * 1024)
+    assert (await ann.next_message()).text == texts.file_too_large(20 * 1024 * 1024)
+    await ann.send_document(PHOTO, file_name="p.gif", mime_type="image/gif")
+    assert (await ann.next_message()).text == texts.image_type_refused("JPG, PNG, WEBP")
+    assert await bot.services.flows.get(101) is None
+    await open_menu(ann)
+
+
 async def test_face_swap_buttons_fill_the_face_or_the_target(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:

@@ -31,9 +31,17 @@ from storage.flows import Flow
 
 
 async def on_message(update: Update, context: BotContext) -> None:
-    """Feed a message to the user's flow; outside one, a photo opens the photo menu."""
+    """Feed a message to the user's flow; outside one, a photo opens the photo menu. A file
+    the bot cannot take (too large, of a wrong type) gets the reason, in a flow or not."""
     message = update.effective_message
     assert message
+    try:
+        await _answer(update, context, message)
+    except MediaRefused as refused:
+        await message.reply_text(refused.reply)
+
+
+async def _answer(update: Update, context: BotContext, message: Message) -> None:
     flows = context.services.flows
     flow = await settled(update, context, await flows.get(context.user.id))
     if not is_active(flow):
@@ -52,17 +60,14 @@ async def on_message(update: Update, context: BotContext) -> None:
     group = message.media_group_id
     if group is not None and group == flow.album and flow.view != COLLECTING:
         return  # the rest of an album whose first photo answered a one-photo question
-    try:
-        if item.kind in (InputKind.PHOTO, InputKind.FACE, InputKind.PHOTOS):
-            await _take_photo(update, context, entry, flow, item, message)
-        elif item.kind is InputKind.AUDIO:
-            await _take_audio(update, context, entry, flow, item, message)
-        elif item.kind in (InputKind.TEXT, InputKind.CATEGORY):
-            await _take_text(update, context, entry, flow, item, message)
-        else:
-            await message.reply_text(texts.TAP_A_BUTTON)
-    except MediaRefused as refused:
-        await message.reply_text(refused.reply)
+    if item.kind in (InputKind.PHOTO, InputKind.FACE, InputKind.PHOTOS):
+        await _take_photo(update, context, entry, flow, item, message)
+    elif item.kind is InputKind.AUDIO:
+        await _take_audio(update, context, entry, flow, item, message)
+    elif item.kind in (InputKind.TEXT, InputKind.CATEGORY):
+        await _take_text(update, context, entry, flow, item, message)
+    else:
+        await message.reply_text(texts.TAP_A_BUTTON)
 
 
 async def _take_photo(
