@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
+    Update,
+)
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import texts
@@ -29,6 +35,14 @@ async def unless_agreed(update: Update, context: BotContext, begin: Step) -> obj
 def terms_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(texts.TERMS_AGREE_BUTTON, callback_data=AGREE)]]
+    )
+
+
+def shows_terms(message: MaybeInaccessibleMessage | None) -> bool:
+    """Whether the message is the terms with their *I agree* button still under them."""
+    markup = message.reply_markup if isinstance(message, Message) else None
+    return markup is not None and any(
+        button.callback_data == AGREE for row in markup.inline_keyboard for button in row
     )
 
 

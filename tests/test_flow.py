@@ -163,6 +163,31 @@ async def test_a_button_of_an_older_question_is_refused(
     assert "✓ Advanced" not in str(target_question.reply_markup)
 
 
+async def test_i_agree_tapped_twice_goes_on_once_and_only_a_terms_message_agrees(
+    telegram: BotApiEmulator, bot: RunningBot
+) -> None:
+    ann = telegram.user(101)
+    await ann.send_text("/buy")
+    packs = await ann.next_message()
+    await ann.press_data(packs, "terms:agree")  # not under the terms: no consent given
+    await telegram.wait_until(lambda: len(ann.callback_answers()) == 1)
+    assert ann.callback_answers()[-1].get("text") == texts.BUTTON_GONE
+    assert packs.text != texts.TERMS_ACCEPTED
+    assert (await bot.services.users.get(101)).terms_accepted_at is None
+
+    await ann.send_text("/faceswap")
+    terms = await ann.wait_for_text("please agree to these terms")
+    await ann.press(terms, texts.TERMS_AGREE_BUTTON)
+    await ann.press(terms, texts.TERMS_AGREE_BUTTON)  # before the first tap took the button
+    await telegram.wait_until(lambda: len(ann.callback_answers()) == 3)
+    assert terms.text == texts.TERMS_ACCEPTED
+    assert (await ann.next_message()).text.startswith("Face swap")
+    await telegram.wait_until(lambda: telegram.pending_updates == 0)
+    await bot.application.update_queue.join()  # marked done once its handlers ran
+    assert [m.text for m in ann.messages()].count(texts.SOMETHING_WENT_WRONG) == 0
+    assert len([m for m in ann.messages() if "Step 1 of 2" in (m.text or "")]) == 1
+
+
 async def test_a_prompt_over_2000_characters_is_refused_without_a_charge(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:

@@ -17,7 +17,7 @@ from bot.flow import TERMS, entry_of, is_active, is_collected, job_spec, missing
 from handlers.actors import owned_actor
 from handlers.flow.keyboards import Rows, button, option_rows, rows_of
 from handlers.orders import balance_covering, offer, place_order, quote_keyboard
-from handlers.terms import terms_keyboard
+from handlers.terms import shows_terms, terms_keyboard
 from storage.flows import Flow
 from storage.jobs import JobNotQuoted
 
@@ -333,9 +333,13 @@ async def _requote(
 
 
 async def agree_to_terms(update: Update, context: BotContext) -> None:
-    """Record the consent, then go on with the flow that asked for it."""
+    """Record the consent, then go on with the flow that asked for it. A tap that gives none
+    (the second of a double tap, or the data under another message) is a gone button."""
     query = update.callback_query
     assert query
+    if context.user.terms_accepted_at is not None or not shows_terms(query.message):
+        await query.answer(texts.BUTTON_GONE)
+        return
     await context.services.users.accept_terms(context.user.id)
     await query.answer()
     await query.edit_message_text(texts.TERMS_ACCEPTED)
