@@ -37,6 +37,7 @@ from handlers.media import (
     photo_from,
 )
 from handlers.orders import offer
+from handlers.parsing import number_after
 from handlers.terms import TERMS, terms_state, unless_agreed
 from providers.models import MediaKind
 from storage.actors import (
@@ -81,8 +82,8 @@ async def save_menu_photo(update: Update, context: BotContext) -> object:
     """*Save as actor* on the photo menu: a new actor with that photo, once named."""
     query = update.callback_query
     assert query and query.data
-    revision = query.data.removeprefix(SAVE_AS_ACTOR)
-    photo = await menu_photo_as_actor(context, int(revision)) if revision.isdigit() else None
+    revision = number_after(SAVE_AS_ACTOR, query.data)
+    photo = await menu_photo_as_actor(context, revision) if revision is not None else None
     if photo is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return ConversationHandler.END

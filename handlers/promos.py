@@ -11,6 +11,7 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import texts
 from bot.context import BotContext
+from handlers.parsing import integer
 from storage.promos import Redemption
 
 START_PREFIX = "promo_"
@@ -20,7 +21,8 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,32}$")
 
 
 def _positive(text: str) -> int | None:
-    return int(text) if text.isdigit() and 0 < int(text) < 2**31 else None
+    number = integer(text)
+    return number if number is not None and 0 < number < 2**31 else None
 
 
 async def create_promo(update: Update, context: BotContext) -> None:

@@ -20,6 +20,7 @@ from bot.tools import FileInput, JobSpec, OutputKind
 from handlers.conversation import Handlers
 from handlers.flow import begin
 from handlers.orders import offer
+from handlers.parsing import integer
 from providers.models import MediaKind
 from storage.jobs import Job, JobOutput
 
@@ -74,12 +75,14 @@ async def owned_job(update: Update, context: BotContext) -> tuple[Job, str, int 
     query = update.callback_query
     assert query and query.data
     job_id, _, rest = query.data.removeprefix(PREFIX).partition(":")
-    action, _, number = rest.partition(":")
+    action, _, text = rest.partition(":")
+    number = integer(text) if text else None
     job = await context.services.jobs.get(job_id)
-    if job is None or job.user_id != context.user.id or not number.isdigit() and number:
+    forged = bool(text) and (number is None or number < 0)
+    if job is None or job.user_id != context.user.id or forged:
         await query.answer(texts.RESULT_GONE, show_alert=True)
         return None
-    return job, action, int(number) if number else None
+    return job, action, number
 
 
 async def pick_output(

@@ -14,6 +14,7 @@ from bot.catalog.model import Value
 from bot.context import BotContext
 from bot.preferences import PREFERENCES, Preference
 from handlers.conversation import Handlers
+from handlers.parsing import integer
 
 PREFIX = "set:"
 
@@ -76,8 +77,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query and query.data
     action, *args = query.data.removeprefix(PREFIX).split(":")
-    numbers = [int(arg) for arg in args if arg.isdigit()]
-    if len(numbers) != len(args) or any(n >= 100 for n in numbers):
+    numbers = [number for number in map(integer, args) if number is not None]
+    if len(numbers) != len(args) or any(not 0 <= n < 100 for n in numbers):
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     view: int | None = None

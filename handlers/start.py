@@ -14,6 +14,7 @@ from telegram.ext import (
 from bot import texts
 from bot.catalog import command_menu
 from bot.context import BotContext
+from handlers.parsing import integer
 from storage.users import LedgerPage
 
 HISTORY_PAGE = 10
@@ -63,15 +64,16 @@ async def history_page(update: Update, context: BotContext) -> None:
     """Turn the /history message to the older or newer page its button names."""
     query = update.callback_query
     assert query and query.data
-    direction, _, row = query.data.removeprefix(HISTORY_PREFIX).partition(":")
-    if direction not in (OLDER, NEWER) or not row.isdigit() or len(row) > 18:
+    direction, _, text = query.data.removeprefix(HISTORY_PREFIX).partition(":")
+    row = integer(text)
+    if direction not in (OLDER, NEWER) or row is None or row < 0:
         await query.answer()
         return
     ledger = context.services.ledger
     if direction == OLDER:
-        page = await ledger.page(context.user.id, before=int(row), size=HISTORY_PAGE)
+        page = await ledger.page(context.user.id, before=row, size=HISTORY_PAGE)
     else:
-        page = await ledger.page(context.user.id, after=int(row), size=HISTORY_PAGE)
+        page = await ledger.page(context.user.id, after=row, size=HISTORY_PAGE)
     await query.answer()
     if page.entries:
         await query.edit_message_text(

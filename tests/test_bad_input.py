@@ -51,6 +51,31 @@ async def test_forged_numbers_in_buttons_are_refused_politely(
     assert errors == []
 
 
+async def test_forged_numbers_in_the_studios_buttons_are_refused_politely(
+    telegram: BotApiEmulator, bot: RunningBot, errors: list[logging.LogRecord]
+) -> None:
+    ann = telegram.user(101)
+    await ann.send_text("/imagine a red fox")
+    quote = await ann.wait_for_text("Start?")
+    revision = next(data for _, data in quote.buttons() if data.startswith("flow:")).split(":")[1]
+    (job,) = await bot.services.jobs.recent(101)
+    forged = {
+        f"flow:{revision}:o:٣": texts.STALE_BUTTON,  # int() reads Arabic-Indic digits
+        "set:o:²": texts.STALE_BUTTON,
+        f"set:v:0:{SIXTY_DIGITS}": texts.STALE_BUTTON,
+        "hist:older:²": None,
+        f"hist:newer:{SIXTY_DIGITS}": None,
+        f"res:{job.id}:edit:²": texts.RESULT_GONE,
+        "actor:save:²": texts.STALE_BUTTON,
+        f"actor:save:{SIXTY_DIGITS}": texts.STALE_BUTTON,
+    }
+    for data in forged:
+        await ann.press_data(quote, data)
+    await telegram.wait_until(lambda: len(ann.callback_answers()) == len(forged))
+    assert [answer.get("text") for answer in ann.callback_answers()] == list(forged.values())
+    assert errors == []
+
+
 async def test_a_press_no_feature_takes_is_answered(
     telegram: BotApiEmulator, bot: RunningBot, errors: list[logging.LogRecord]
 ) -> None:
@@ -115,4 +140,7 @@ async def test_runaway_numbers_for_admin_commands_get_the_usage(
     assert (await admin.next_message()).text == texts.GRANT_USAGE
     await admin.send_text(f"/user {SIXTY_DIGITS}")
     assert (await admin.next_message()).text == texts.USER_USAGE
+    for promo in ("/promo SPRING ²", f"/promo SPRING 5 {SIXTY_DIGITS}", "/promo SPRING 5 -1"):
+        await admin.send_text(promo)
+        assert (await admin.next_message()).text == texts.PROMO_USAGE
     assert errors == []

@@ -26,6 +26,7 @@ from handlers.flow.keyboards import PREFIX, data, option_values
 from handlers.flow.menu import menu_photo, menu_pressed, settle_later, settled
 from handlers.flow.steps import advance, options_for, refresh
 from handlers.media import PHOTO_INPUT, MediaRefused, audio_from, photo_for
+from handlers.parsing import integer
 from providers.models import MediaKind
 from storage.flows import Flow
 
@@ -180,9 +181,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     if flow is None or str(flow.revision) != revision:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    try:
-        numbers = [int(arg) for arg in args]
-    except ValueError:
+    numbers = [number for number in map(integer, args) if number is not None]
+    if len(numbers) != len(args):
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     if flow.tool == MENU:
