@@ -7,6 +7,7 @@ carry `set:<action>[:<index>...]`: what they change is the same for everyone.
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import texts
@@ -104,7 +105,12 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     await query.answer(answer)
-    await query.edit_message_reply_markup(await _keyboard(context, view))
+    try:
+        await query.edit_message_reply_markup(await _keyboard(context, view))
+    except BadRequest as err:
+        # The second of a double tap: the first one's edit already shows this keyboard.
+        if "not modified" not in err.message:
+            raise
 
 
 def build_settings_handlers() -> Handlers:

@@ -53,6 +53,22 @@ def styles_for(model: str) -> list[dict[str, str]]:
     ]
 
 
+async def test_a_double_tap_on_a_setting_saves_it_and_answers_both_taps(
+    telegram: BotApiEmulator, bot: RunningBot
+) -> None:
+    ann = telegram.user(101)
+    await ann.send_text("/settings")
+    settings = await ann.wait_for_text(texts.SETTINGS_INTRO)
+    await ann.press(settings, "Images per job:")
+    await telegram.wait_until(lambda: texts.BACK_BUTTON in labels(settings))
+    await ann.press(settings, "3 images")
+    await ann.press(settings, "3 images")  # before the first tap's edit showed
+    await telegram.wait_until(lambda: len(ann.callback_answers()) == 3)
+    await bot.application.update_queue.join()  # marked done once its handlers ran
+    assert "Images per job: 3 images ▸" in labels(settings)
+    assert not any(m.text == texts.SOMETHING_WENT_WRONG for m in ann.messages())
+
+
 async def test_settings_are_kept_across_a_restart_and_fill_every_flow(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
