@@ -4,6 +4,7 @@ waiting job's place in line, told at a pace."""
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass, field
 
 import pytest
@@ -54,7 +55,13 @@ class Starts:
 def starts(generate: int = 1, window: float = 10.0, notice_every: float = 5.0) -> Starts:
     vt = VirtualTime(start=T0)
     budget = RateBudget({"generate": generate}, window, margin=0, clock=vt.clock, sleep=vt.sleep)
-    queue = StartQueue(budget, notice_every=notice_every, clock=vt.clock, sleep=vt.sleep)
+    queue = StartQueue(
+        budget,
+        notice_every=notice_every,
+        notices_per_second=math.inf,  # the pace of the whole line has a test of its own
+        clock=vt.clock,
+        sleep=vt.sleep,
+    )
     return Starts(vt, budget, queue)
 
 
@@ -169,3 +176,46 @@ async def test_one_job_waits_for_one_turn_at_a_time() -> None:
         async with s.queue.turn("a3", 1):
             pass
     await s.run(3)
+
+
+async def test_with_many_waiting_the_whole_line_is_told_at_a_steady_pace() -> None:
+    vt = VirtualTime(start=T0)
+    budget = RateBudget({"generate": 1}, 10.0, margin=0, clock=vt.clock, sleep=vt.sleep)
+    queue = StartQueue(
+        budget, notice_every=5.0, notices_per_second=2.0, clock=vt.clock, sleep=vt.sleep
+    )
+    s = Starts(vt, budget, queue)
+    for n in range(40):
+        s.order(f"job-{n}", n)  # forty users, one job each
+    await s.run(40)
+    later = sorted(at for told in s.notices.values() for at, _ in told if at > T0)
+    # Each waiting job is told at once; after that, about two notices a second in all
+    # (forty jobs each told every five seconds as they move up would be eight).
+    for start in range(0, 400, 10):
+        assert sum(T0 + start <= at < T0 + start + 10 for at in later) <= 2 * 10 + 2
+    # Still, every job that waited a while heard its place move, until it was next or so.
+    for n in range(4, 40):
+        positions = [place.position for _, place in s.notices[f"job-{n}"]]
+        assert len(positions) >= 2 and positions[-1] <= 2
+
+
+async def test_a_listener_that_fails_takes_its_job_out_of_the_line() -> None:
+    s = starts()
+
+    async def failing(place: Place) -> None:
+        raise RuntimeError("the status message could not be written")
+
+    async def start_a3() -> None:
+        async with s.queue.turn("a3", 1, failing):
+            raise AssertionError("a3 started although its listener failed")
+
+    s.order("a1", 1)
+    s.order("a2", 1)
+    await s.vt.settle()
+    with pytest.raises(RuntimeError, match="status message"):
+        await start_a3()
+    assert s.queue.place("a3") is None
+    s.order("b1", 2)
+    s.order("c1", 3)
+    await s.run(4)
+    assert s.start_order() == ["a1", "a2", "b1", "c1"]

@@ -10,8 +10,9 @@ budget first.
 
 A waiting job knows its place in line and about how long until it starts
 (`StartQueue.place`), and its `on_place` callback hears when that place changes: at once
-when it has to wait, then not more often than every `notice_every` seconds, so whoever
-shows it to the user does not flood Telegram.
+when it has to wait, then not more often than every `notice_every` seconds, and with many
+waiting, less often still: about `notices_per_second` notices a second across the whole
+line, so whoever shows them to the users does not flood Telegram.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_CONCURRENCY: Final = 2
 DEFAULT_NOTICE_EVERY: Final = 5.0
+DEFAULT_NOTICES_PER_SECOND: Final = 5.0
 
 
 @dataclass(frozen=True)
@@ -77,15 +79,18 @@ class StartQueue:
         bucket: Bucket = "generate",
         concurrency: int = DEFAULT_CONCURRENCY,
         notice_every: float = DEFAULT_NOTICE_EVERY,
+        notices_per_second: float = DEFAULT_NOTICES_PER_SECOND,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if concurrency < 1 or notice_every <= 0:
+        if concurrency < 1 or notice_every <= 0 or notices_per_second <= 0:
             raise ValueError("a start queue needs one start at a time and a positive pace")
         self._budget = budget
         self._bucket: Bucket = bucket
         self._concurrency = concurrency
         self._notice_every = notice_every
+        self._notices_per_second = notices_per_second
+        self._next_notice = -math.inf
         self._clock = clock
         self._sleep = sleep
         self._running = 0
@@ -139,7 +144,8 @@ class StartQueue:
         self._dispatch()
         try:
             await self._wait(waiter, on_place)
-        except asyncio.CancelledError:
+        except BaseException:
+            # Cancelled, or `on_place` raised: either way the job leaves the line.
             if waiter.granted.done() and not waiter.granted.cancelled():
                 self._running -= 1  # its turn came as it was cancelled
                 user.running -= 1
@@ -157,24 +163,37 @@ class StartQueue:
             return
         told: int | None = None
         quiet_until = -math.inf
+        booked: float | None = None
+        """When this job's next notice may go, once it has one to give."""
         while not waiter.granted.done():
             place = self.place(waiter.job_id)
             now = self._clock()
             if (
-                place is not None
+                booked is None
+                and place is not None
                 and place.position != told
                 and now >= quiet_until
                 and (told is not None or place.wait_seconds > 0)
             ):
+                booked = self._book_notice(now, at_once=told is None)
+            if booked is not None and now >= booked and place is not None:
                 await on_place(place)
-                told, quiet_until = place.position, now + self._notice_every
+                told, quiet_until, booked = place.position, now + self._notice_every, None
                 continue
-            pause = asyncio.ensure_future(self._sleep(self._notice_every))
+            wake_at = booked if booked is not None else max(quiet_until, now + self._notice_every)
+            pause = asyncio.ensure_future(self._sleep(wake_at - now))
             try:
                 await asyncio.wait({waiter.granted, pause}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 pause.cancel()
         await waiter.granted
+
+    def _book_notice(self, now: float, *, at_once: bool) -> float:
+        """The time of the next notice of the line: the first of a job goes at once, later
+        ones take the next free turn of `notices_per_second`."""
+        at = now if at_once else max(now, self._next_notice)
+        self._next_notice = max(self._next_notice, at) + 1 / self._notices_per_second
+        return at
 
     def _order(self) -> list[_Waiter]:
         """The waiting jobs in the order they will start: round after round, each user with
