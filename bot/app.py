@@ -19,6 +19,7 @@ from bot.courier import Courier
 from bot.jobs import JobEngine
 from bot.polling import ConflictWatch, WatchedPolls
 from bot.referrals import Referrals
+from bot.scheduler.traffic import Traffic
 from bot.studio import AlbumSettler, Studio
 from bot.telegram_limits import TelegramRateLimiter
 from bot.updates import ChatOrderedUpdateProcessor
@@ -31,7 +32,6 @@ from providers.scenario import ScenarioClient
 from providers.zencreator import ZenCreatorClient
 from storage.actors import ActorsRepository
 from storage.alerts import AlertsRepository
-from storage.assets import AssetCache
 from storage.broadcasts import BroadcastsRepository
 from storage.db import Database
 from storage.flows import FlowsRepository
@@ -47,6 +47,9 @@ from storage.users import LedgerRepository, UsersRepository
 log = logging.getLogger(__name__)
 
 CastbotApplication = Application[Any, BotContext, Any, Any, Any, Any]
+PLACE_NOTICE_SHARE = 1 / 6
+"""The share of Telegram's messages a second that jobs waiting in line may spend telling
+their users their place (status edits)."""
 
 
 def build_application(settings: Settings) -> CastbotApplication:
@@ -78,8 +81,18 @@ def build_application(settings: Settings) -> CastbotApplication:
     return application
 
 
-def build_provider(settings: Settings) -> GenerationProvider:
-    """ZenCreator when a key is set, otherwise the offline mock with placeholder results."""
+def build_budget(settings: Settings) -> RateBudget:
+    """The ZenCreator key's budget: its client spends it, and the start queue reads it."""
+    return RateBudget(
+        settings.zencreator_rate_limits.by_bucket(),
+        settings.zencreator_rate_window,
+        name="zencreator",
+    )
+
+
+def build_provider(settings: Settings, budget: RateBudget) -> GenerationProvider:
+    """ZenCreator when a key is set, otherwise the offline mock with placeholder results
+    (which spends no budget)."""
     if settings.uses_mock_provider:
         log.warning(
             "ZENCREATOR_API_KEY is not set: running on the OFFLINE MOCK provider; "
@@ -89,11 +102,7 @@ def build_provider(settings: Settings) -> GenerationProvider:
     return ZenCreatorClient(
         settings.zencreator_api_key.get_secret_value(),
         settings.zencreator_api_url,
-        budget=RateBudget(
-            settings.zencreator_rate_limits.by_bucket(),
-            settings.zencreator_rate_window,
-            name="zencreator",
-        ),
+        budget=budget,
     )
 
 
@@ -137,8 +146,10 @@ async def on_startup(application: CastbotApplication) -> None:
     db = await Database.open(settings.database_path)
     ledger = LedgerRepository(db)
     jobs = JobsRepository(db)
-    provider = build_provider(settings)
+    budget = build_budget(settings)
+    provider = build_provider(settings, budget)
     actor_providers = build_actor_providers(settings)
+    courier = Courier(application.bot)
     actors = ActorsRepository(db)
     referrals = Referrals(
         ReferralsRepository(db), application.bot, reward=settings.referral_credits
@@ -151,13 +162,22 @@ async def on_startup(application: CastbotApplication) -> None:
         admin_ids=settings.admin_ids,
         threshold=settings.provider_balance_alert,
     )
+    traffic = await Traffic.open(
+        db,
+        provider,
+        budget,
+        courier.fetch,
+        poll_floor=settings.zencreator_poll_interval,
+        actor_providers=actor_providers.by_name.values(),
+        notices_per_second=settings.telegram_messages_per_second * PLACE_NOTICE_SHARE,
+    )
     engine = JobEngine(
         jobs,
-        AssetCache(db),
         provider,
-        Courier(application.bot),
+        courier,
+        traffic=traffic,
         balance_of=ledger.balance,
-        poll_interval=settings.zencreator_poll_interval,
+        retry_interval=settings.zencreator_poll_interval,
         max_jobs_per_user=settings.max_jobs_per_user,
         actor_providers=actor_providers.by_name,
         trainings=ActorTrainings(actors),

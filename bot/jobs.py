@@ -12,6 +12,11 @@ restarted bot resumes every unfinished job at once instead of waiting for their 
 expire. Engines of different names (several workers on one database) wait for each
 other's leases to expire instead.
 
+A job's provider traffic goes through `bot.scheduler.traffic.Traffic`: its files are
+uploaded together and once (single-flight), its start waits its turn in a queue fair across
+users (the status message shows its place in line), and every status poll is made when the
+key's poll scheduler gives the job its turn; no job sleeps on its own between polls.
+
 Delivery records every send (an output, an album of outputs, a full-resolution copy, the
 result card) with its message ids as soon as Telegram accepts it, so a retry or a restart
 never makes a send twice; a crash between Telegram accepting a send and the bot recording
@@ -47,10 +52,12 @@ from bot.courier import (
     retry_after_seconds,
 )
 from bot.pricing import partial_refund
+from bot.scheduler.polls import PolledJob, PollScheduler
+from bot.scheduler.starts import Place
+from bot.scheduler.traffic import Traffic
 from bot.tools import (
     TOOLS,
     ActorJobInput,
-    FileInput,
     JobSpec,
     LikenessInput,
     OutputKind,
@@ -69,7 +76,6 @@ from providers.errors import (
     RateLimitError,
 )
 from providers.models import GenerationStatus, Training, TrainingFile, TrainingState
-from storage.assets import AssetCache
 from storage.jobs import Job, JobOutput, JobsRepository, JobState, LeaseLost, Reservation
 
 log = logging.getLogger(__name__)
@@ -120,25 +126,16 @@ class TrainingRecorder(Protocol):
     async def failed(self, job: Job) -> None: ...
 
 
-@dataclass(frozen=True)
-class _Started:
-    """What a provider answered to the start of a job's work."""
-
-    id: str
-    """What the work is polled by."""
-    finished: bool
-
-
 class JobEngine:
     def __init__(
         self,
         jobs: JobsRepository,
-        assets: AssetCache,
         provider: GenerationProvider,
         courier: Courier,
         *,
+        traffic: Traffic,
         balance_of: Callable[[int], Awaitable[int]],
-        poll_interval: float,
+        retry_interval: float,
         lease_seconds: float = 30.0,
         max_jobs_per_user: int = 3,
         worker_name: str = WORKER_NAME,
@@ -149,14 +146,16 @@ class JobEngine:
         presenter: ResultPresenter | None = None,
     ) -> None:
         self._jobs = jobs
-        self._assets = assets
         self._provider = provider
+        self._traffic = traffic
+        """Uploads, starts and polls go through it; the engine closes it when it stops."""
         self._actor_providers = dict(actor_providers or {})
         """Actor jobs name theirs in `job.provider`; one no longer configured fails them."""
         self._trainings = trainings
         self._courier = courier
         self._balance_of = balance_of
-        self._poll_interval = poll_interval
+        self._retry_interval = retry_interval
+        """Seconds before a step that hit a passing error is tried again."""
         self._lease_seconds = lease_seconds
         self._max_jobs_per_user = max_jobs_per_user
         self._on_delivered = on_delivered
@@ -289,6 +288,7 @@ class JobEngine:
         await asyncio.gather(*running, return_exceptions=True)
         for job_id in held:
             await self._jobs.release(job_id, self._worker)
+        await self._traffic.aclose()
 
     async def wait_idle(self) -> None:
         """Wait until no job task runs (for tests and orderly shutdown)."""
@@ -321,7 +321,7 @@ class JobEngine:
                     task.cancel()
 
     async def _pause(self, seconds: float) -> bool:
-        """Wait between polls; True when the engine is stopping instead."""
+        """Wait `seconds`; True when the engine is stopping instead."""
         try:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
         except TimeoutError:
@@ -352,6 +352,8 @@ class JobEngine:
             log.exception("job %s stopped by an unexpected error", job_id)
         finally:
             self._held.discard(job_id)
+            for polls in self._traffic.polls.values():
+                polls.forget(job_id)
 
     async def _record(self, job: Job, **step: object) -> Job:
         return await self._jobs.record(job.id, self._worker, **step)
@@ -373,7 +375,7 @@ class JobEngine:
                 text = texts.job_queued(tool.title)
                 message_id = await self._courier.post(job.chat_id, text)
                 job = await self._record(job, status_message_id=message_id, status_text=text)
-            started = await self._start(job, tool, spec)
+            generation_id = await self._start(job, tool, spec)
         except InputFileUnavailable as err:
             log.info("job %s: Telegram no longer gives out an input: %s", job.id, err)
             return await self._fail(job, JobFailure(texts.INPUT_FILE_UNAVAILABLE))
@@ -390,29 +392,25 @@ class JobEngine:
         job = await self._record(
             job,
             state=JobState.SUBMITTED,
-            generation_id=started.id,
+            generation_id=generation_id,
             submitted_at=datetime.now(UTC).isoformat(),
         )
         log.info("job %s started: tool %s at %s", job.id, job.tool, job.provider)
-        if not started.finished:
-            # The start answered the status already: asking again at once would waste a read.
-            await self._pause(self._poll_interval)
-        return job
+        # A place in line shown while the job waited gives way to where it stands now; the
+        # first poll comes when the scheduler expects news (the start answered the status).
+        return await self._show(job, texts.job_queued(tool.title))
 
-    async def _start(self, job: Job, tool: Tool, spec: JobSpec) -> _Started:
-        """Start the job's work at its provider."""
+    async def _start(self, job: Job, tool: Tool, spec: JobSpec) -> str:
+        """Start the job's work at its provider; returns what the work is polled by."""
         if tool.kind is ToolKind.GENERATION:
-            assets = {file.field: await self._asset_id(file) for file in spec.files}
-            provider_input = spec.provider_input(tool, assets)
-            generation = await self._provider.start(tool.name, provider_input, job.id)
-            return _Started(generation.id, generation.status.is_terminal)
+            return await self._start_generation(job, tool, spec)
         provider = self._actor_provider(job)
         if tool.kind is ToolKind.ACTOR_PICTURE:
             picture = PictureInput.model_validate(spec.options)
             generation = await provider.picture(
                 picture.model_ref, picture.trigger_word, picture.prompt, job.id
             )
-            return _Started(generation.id, generation.status.is_terminal)
+            return generation.id
         assert self._trainings is not None, "actor trainings need a TrainingRecorder"
         await self._trainings.started(job)
         files = [
@@ -436,7 +434,24 @@ class JobEngine:
             training = await provider.clone_voice(
                 files[0], name=actor.actor_name, idempotency_key=job.id
             )
-        return _Started(training.id, training.state.is_terminal)
+        return training.id
+
+    async def _start_generation(self, job: Job, tool: Tool, spec: JobSpec) -> str:
+        """Upload the job's files together, then start it in its turn, showing its place in
+        line while it waits."""
+        assets = await self._traffic.uploads.asset_ids(spec.files)
+        shown = job
+
+        async def show_place(place: Place) -> None:
+            nonlocal shown
+            wait = timedelta(seconds=place.wait_seconds)
+            shown = await self._show(shown, texts.job_in_line(tool.title, place.position, wait))
+
+        async with self._traffic.starts.turn(job.id, job.user_id, on_place=show_place):
+            generation = await self._provider.start(
+                tool.name, spec.provider_input(tool, assets), job.id
+            )
+        return generation.id
 
     def _actor_provider(self, job: Job) -> ActorProvider:
         provider = self._actor_providers.get(job.provider)
@@ -450,25 +465,19 @@ class JobEngine:
             return self._provider
         return self._actor_provider(job)
 
-    async def _asset_id(self, file: FileInput) -> str:
-        if file.asset_id is not None:
-            return file.asset_id
-        assert file.file_id is not None and file.file_unique_id is not None
-        cached = await self._assets.get(self._provider.name, file.file_unique_id)
-        if cached:
-            return cached
-        data = await self._courier.fetch(file.file_id)
-        asset_id = await self._provider.upload(data, file.kind, file.filename)
-        await self._assets.put(self._provider.name, file.file_unique_id, asset_id)
-        return asset_id
+    @staticmethod
+    def _out_of_time(job: Job, err: Exception, give_up_at: datetime) -> bool:
+        if datetime.now(UTC) > give_up_at:
+            log.error("job %s: still failing at its deadline: %r", job.id, err)
+            return True
+        return False
 
     async def _wait_out(self, job: Job, err: Exception, give_up_at: datetime) -> bool:
         """Wait before a step that hit a passing error is tried again (as long as Telegram
         asks, for a 429); False, without waiting, when the job has run out of time."""
-        if datetime.now(UTC) > give_up_at:
-            log.error("job %s: still failing at its deadline: %r", job.id, err)
+        if self._out_of_time(job, err, give_up_at):
             return False
-        delay = retry_after_seconds(err) if isinstance(err, RetryAfter) else self._poll_interval
+        delay = retry_after_seconds(err) if isinstance(err, RetryAfter) else self._retry_interval
         log.warning("job %s: will retry %s in %.1fs: %r", job.id, job.state, delay, err)
         await self._pause(delay)
         return True
@@ -479,22 +488,31 @@ class JobEngine:
         return await self._fail(job, JobFailure(None))
 
     async def _poll(self, job: Job) -> Job:
-        """Ask the provider once; on a terminal status, record the outcome."""
-        assert job.generation_id and job.submitted_at
+        """Ask the provider once, when the key's poll scheduler gives the job its turn; on a
+        terminal status, record the outcome. A job is timed out only by a poll made at or
+        after its deadline that found it unfinished."""
+        assert job.generation_id
         tool = TOOLS[job.tool]
-        if datetime.now(UTC) > self._deadline(job):
-            return await self._fail(job, JobFailure(texts.JOB_TIMED_OUT))
-        if tool.kind.is_training:
-            return await self._poll_training(job, tool)
+        generation_id = job.generation_id
         try:
             source = self._source(job)
-            generation = await source.status(job.generation_id)
+        except ProviderUnavailableError as err:
+            return await self._fail(job, failure_of(err))
+        polls = self._traffic.polls[source.name]
+        if tool.kind.is_training:
+            return await self._poll_training(job, tool, polls)
+        polled = self._polled(job)
+        try:
+            outcome = await polls.poll(polled, lambda: source.status(generation_id))
+            generation = outcome.status
             if generation.status.is_terminal and generation.status is not GenerationStatus.FAILED:
-                result = await source.result(job.generation_id)
+                result = await source.result(generation_id)
         except TRANSIENT_PROVIDER_ERRORS as err:
-            return await self._retry_or_fail(job, err, self._deadline(job))
+            return await self._poll_missed(job, err)
         except ProviderError as err:
             return await self._fail(job, failure_of(err))
+        if generation.status.is_terminal:
+            await polls.finished(job.id, learn=generation.status is not GenerationStatus.FAILED)
         if generation.status is GenerationStatus.FAILED:
             return await self._fail(job, JobFailure(provider_reason(generation.error)))
         if generation.status.is_terminal:
@@ -518,24 +536,29 @@ class JobEngine:
                 len(outputs),
             )
             return job
-        elapsed = datetime.now(UTC) - datetime.fromisoformat(job.submitted_at)
+        if outcome.past_deadline:
+            polls.forget(job.id)
+            return await self._fail(job, JobFailure(texts.JOB_TIMED_OUT))
         if generation.status is GenerationStatus.QUEUED:
-            text = texts.job_queued(tool.title)
-        else:
-            text = texts.job_processing(tool.title, elapsed)
-        job = await self._show(job, text)
-        await self._pause(self._poll_interval)
-        return job
+            return await self._show(job, texts.job_queued(tool.title))
+        elapsed = timedelta(seconds=outcome.polled_at - polled.submitted_at)
+        return await self._show(job, texts.job_processing(tool.title, elapsed))
 
-    async def _poll_training(self, job: Job, tool: Tool) -> Job:
-        """Ask how the training goes; keep the actor and the status message up to date."""
+    async def _poll_training(self, job: Job, tool: Tool, polls: PollScheduler) -> Job:
+        """Ask how the training goes, in its turn; keep the actor and the status message up
+        to date."""
         assert job.generation_id and self._trainings is not None
+        provider = self._actor_provider(job)
+        training_id = job.generation_id
         try:
-            training = await self._actor_provider(job).training(job.generation_id)
+            outcome = await polls.poll(self._polled(job), lambda: provider.training(training_id))
         except TRANSIENT_PROVIDER_ERRORS as err:
-            return await self._retry_or_fail(job, err, self._deadline(job))
+            return await self._poll_missed(job, err)
         except ProviderError as err:
             return await self._fail(job, failure_of(err))
+        training = outcome.status
+        if training.state.is_terminal:
+            await polls.finished(job.id, learn=training.state is TrainingState.TRAINED)
         if training.state is TrainingState.FAILED:
             return await self._fail(job, JobFailure(provider_reason(training.error)))
         await self._trainings.progressed(job, training)
@@ -547,9 +570,30 @@ class JobEngine:
             )
             log.info("job %s finished: tool %s, trained", job.id, job.tool)
             return job
+        if outcome.past_deadline:
+            polls.forget(job.id)
+            return await self._fail(job, JobFailure(texts.JOB_TIMED_OUT))
         actor = ActorJobInput.model_validate(JobSpec.model_validate(job.spec).options)
-        job = await self._show(job, texts.training_status(tool.title, actor.actor_name, training))
-        await self._pause(self._poll_interval)
+        return await self._show(job, texts.training_status(tool.title, actor.actor_name, training))
+
+    def _polled(self, job: Job) -> PolledJob:
+        """The job as its poll scheduler knows it: durations are learned per tool and model."""
+        assert job.submitted_at
+        model = JobSpec.model_validate(job.spec).options.get("model", "")
+        return PolledJob(
+            job.id,
+            job.tool,
+            str(model),
+            datetime.fromisoformat(job.submitted_at).timestamp(),
+            self._deadline(job).timestamp(),
+        )
+
+    async def _poll_missed(self, job: Job, err: Exception) -> Job:
+        """A poll that hit a passing error: the scheduler gives the job another turn (no
+        sooner than its floor), unless the job has run out of time."""
+        if self._out_of_time(job, err, self._deadline(job)):
+            return await self._fail(job, JobFailure(None))
+        log.warning("job %s: a poll failed; it is polled again later: %r", job.id, err)
         return job
 
     async def _deliver(self, job: Job) -> Job:

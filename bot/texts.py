@@ -160,6 +160,18 @@ def job_queued(title: str) -> str:
     return f"⏳ {title}: queued…"
 
 
+def job_in_line(title: str, position: int, wait: timedelta) -> str:
+    """The status of a job waiting for its turn to start at the AI service."""
+    seconds = wait.total_seconds()
+    if seconds < 10:
+        return f"⏳ {title}: number {position} in line, starting in a few seconds…"
+    if seconds < 55:
+        tens = round(seconds / 10) * 10
+        return f"⏳ {title}: number {position} in line, starting in about {tens} seconds…"
+    minutes = max(1, round(seconds / 60))
+    return f"⏳ {title}: number {position} in line, starting in about {minutes} min…"
+
+
 def job_processing(title: str, elapsed: timedelta) -> str:
     # Whole ten-second steps, so the status message is edited at a calm pace.
     shown = timedelta(seconds=int(elapsed.total_seconds()) // 10 * 10)

@@ -17,9 +17,10 @@ from bot import texts
 from bot.courier import Courier
 from bot.jobs import JobEngine, ResultCard
 from bot.playground.emulator import BotApiEmulator, SentMessage, TelegramApiError
+from bot.scheduler.traffic import Traffic
 from bot.tools import FACESWAP, TOOLS, FileInput, JobSpec, OutputKind, Tool
 from providers.models import MediaKind
-from storage.assets import AssetCache
+from providers.ratelimit import RateBudget
 from storage.jobs import Job, JobsRepository, JobState
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
@@ -314,13 +315,15 @@ async def cards(bot: RunningBot) -> AsyncIterator[tuple[JobEngine, Presenter]]:
     """A second engine on the bot's database whose results carry a presenter's card."""
     presenter = Presenter()
     db = bot.services.db
+    provider = bot.services.engine.provider
+    courier = Courier(bot.application.bot)
     engine = JobEngine(
         JobsRepository(db),
-        AssetCache(db),
-        bot.services.engine.provider,
-        Courier(bot.application.bot),
+        provider,
+        courier,
+        traffic=await Traffic.open(db, provider, RateBudget(), courier.fetch, poll_floor=0.02),
         balance_of=bot.services.ledger.balance,
-        poll_interval=0.02,
+        retry_interval=0.02,
         worker_name="cards",
         presenter=presenter,
     )

@@ -330,6 +330,9 @@ async def test_the_offline_mock_runs_a_tool_with_its_own_lists(
     question = await ann.wait_for_text("Step 3 of 3")
     assert "Street style" in [label for label, _ in question.buttons()]
     await ann.press(question, "Street style")
-    await next_media(ann, "sendPhoto")
+    # The mock takes 3 s; the first job of a tool is polled at doubling intervals.
+    await telegram.wait_until(
+        lambda: any(m.method == "sendPhoto" for m in ann.messages()), timeout=15
+    )
     (job,) = await bot.services.jobs.recent(101)
     assert job.spec["options"]["category_id"] == "mock-category-street"

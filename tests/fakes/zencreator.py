@@ -312,6 +312,8 @@ class RequestRecord:
     bucket: str | None = None
     status: int = 0
     """The status answered; 0 while the request is being handled."""
+    at: float = 0.0
+    """When it arrived, by the fake's `clock`."""
 
 
 @dataclass
@@ -763,7 +765,11 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         record = RequestRecord(
-            request.method, request.path, dict(request.query), dict(request.headers)
+            request.method,
+            request.path,
+            dict(request.query),
+            dict(request.headers),
+            at=self.clock(),
         )
         self.requests.append(record)
         try:
