@@ -185,7 +185,7 @@ async def order_with(engine: JobEngine, telegram: BotApiEmulator, user_id: int) 
 def place_of(text: str) -> int | None:
     """The place in line a status text shows, if it shows one."""
     for position in range(1, 20):
-        for seconds in (0, 30, 120):
+        for seconds in range(0, 600, 10):
             wait = timedelta(seconds=seconds)
             if text == texts.job_in_line(FACESWAP.title, position, wait):
                 return position
