@@ -4,6 +4,8 @@ What Telegram accepts is decided here: which files may go as a photo, the upload
 (higher with a local Bot API server), albums, and the chat action shown while a video
 uploads. Files are sent from disk, never read into memory here (python-telegram-bot reads
 an upload into its request body; with a local Bot API server it passes the path instead).
+Results go first in the bot's overall line of messages, edits of a status message last
+(`MessagePriority`).
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from PIL import Image, UnidentifiedImageError
-from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto
+from telegram import InlineKeyboardMarkup, InputMediaPhoto
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.ext import ExtBot
+
+from bot.telegram_limits import MessagePriority
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +89,8 @@ def retry_after_seconds(err: RetryAfter) -> float:
 
 
 class Courier:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: ExtBot[Any]) -> None:
+        """`bot` has a `TelegramRateLimiter`, which takes the messages' priorities."""
         self._bot = bot
 
     @property
@@ -101,14 +107,27 @@ class Courier:
         return bytes(await telegram_file.download_as_bytearray())
 
     async def post(
-        self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+        self,
+        chat_id: int,
+        text: str,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        *,
+        priority: MessagePriority = MessagePriority.RESULT,
     ) -> int:
-        message = await self._bot.send_message(chat_id, text, reply_markup=reply_markup)
+        message = await self._bot.send_message(
+            chat_id, text, reply_markup=reply_markup, rate_limit_args=priority
+        )
         return message.message_id
 
-    async def edit(self, chat_id: int, message_id: int, text: str) -> None:
+    async def edit_status(self, chat_id: int, message_id: int, text: str) -> None:
+        """Edit a job's status message (the last of the bot's messages to go)."""
         try:
-            await self._bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+            await self._bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                rate_limit_args=MessagePriority.STATUS,
+            )
         except BadRequest as err:
             # A retried step may repeat its last edit; Telegram refuses identical text.
             if "not modified" not in err.message:
@@ -123,7 +142,12 @@ class Courier:
         reply_markup: InlineKeyboardMarkup | None = None,
     ) -> int:
         message = await self._bot.send_photo(
-            chat_id, path, filename=filename, caption=caption, reply_markup=reply_markup
+            chat_id,
+            path,
+            filename=filename,
+            caption=caption,
+            reply_markup=reply_markup,
+            rate_limit_args=MessagePriority.RESULT,
         )
         return message.message_id
 
@@ -143,6 +167,7 @@ class Courier:
                 caption=caption,
                 reply_markup=reply_markup,
                 supports_streaming=True,
+                rate_limit_args=MessagePriority.RESULT,
             )
         return message.message_id
 
@@ -156,7 +181,12 @@ class Courier:
     ) -> int:
         async with self._showing(chat_id, ChatAction.UPLOAD_DOCUMENT):
             message = await self._bot.send_document(
-                chat_id, path, filename=filename, caption=caption, reply_markup=reply_markup
+                chat_id,
+                path,
+                filename=filename,
+                caption=caption,
+                reply_markup=reply_markup,
+                rate_limit_args=MessagePriority.RESULT,
             )
         return message.message_id
 
@@ -167,7 +197,9 @@ class Courier:
                 InputMediaPhoto(self._album_file(path, files), filename=filename)
                 for path, filename in photos
             ]
-            messages = await self._bot.send_media_group(chat_id, media)
+            messages = await self._bot.send_media_group(
+                chat_id, media, rate_limit_args=MessagePriority.RESULT
+            )
         return [message.message_id for message in messages]
 
     def _album_file(self, path: Path, files: ExitStack) -> str | IO[bytes]:

@@ -38,7 +38,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot import texts
 from bot.courier import (
@@ -55,6 +55,8 @@ from bot.pricing import partial_refund
 from bot.scheduler.polls import PolledJob, PollScheduler
 from bot.scheduler.starts import Place
 from bot.scheduler.traffic import Traffic
+from bot.status import StatusMessages
+from bot.telegram_limits import MessagePriority
 from bot.tools import (
     TOOLS,
     ActorJobInput,
@@ -153,6 +155,7 @@ class JobEngine:
         """Actor jobs name theirs in `job.provider`; one no longer configured fails them."""
         self._trainings = trainings
         self._courier = courier
+        self._status = StatusMessages(courier, self._record_status)
         self._balance_of = balance_of
         self._retry_interval = retry_interval
         """Seconds before a step that hit a passing error is tried again."""
@@ -288,6 +291,7 @@ class JobEngine:
         await asyncio.gather(*running, return_exceptions=True)
         for job_id in held:
             await self._jobs.release(job_id, self._worker)
+        await self._status.aclose()
         await self._traffic.aclose()
 
     async def wait_idle(self) -> None:
@@ -352,11 +356,15 @@ class JobEngine:
             log.exception("job %s stopped by an unexpected error", job_id)
         finally:
             self._held.discard(job_id)
+            self._status.forget(job_id)
             for polls in self._traffic.polls.values():
                 polls.forget(job_id)
 
     async def _record(self, job: Job, **step: object) -> Job:
         return await self._jobs.record(job.id, self._worker, **step)
+
+    async def _record_status(self, job_id: str, text: str) -> None:
+        await self._jobs.record(job_id, self._worker, status_text=text)
 
     async def _record_sent(self, job: Job, sent: dict[str, list[int]]) -> Job:
         return await self._jobs.record_sent(job.id, self._worker, sent)
@@ -373,7 +381,9 @@ class JobEngine:
         try:
             if job.status_message_id is None:
                 text = texts.job_queued(tool.title)
-                message_id = await self._courier.post(job.chat_id, text)
+                message_id = await self._courier.post(
+                    job.chat_id, text, priority=MessagePriority.NORMAL
+                )
                 job = await self._record(job, status_message_id=message_id, status_text=text)
             generation_id = await self._start(job, tool, spec)
         except InputFileUnavailable as err:
@@ -398,7 +408,8 @@ class JobEngine:
         log.info("job %s started: tool %s at %s", job.id, job.tool, job.provider)
         # A place in line shown while the job waited gives way to where it stands now; the
         # first poll comes when the scheduler expects news (the start answered the status).
-        return await self._show(job, texts.job_queued(tool.title))
+        self._show(job, texts.job_queued(tool.title))
+        return job
 
     async def _start(self, job: Job, tool: Tool, spec: JobSpec) -> str:
         """Start the job's work at its provider; returns what the work is polled by."""
@@ -440,12 +451,10 @@ class JobEngine:
         """Upload the job's files together, then start it in its turn, showing its place in
         line while it waits."""
         assets = await self._traffic.uploads.asset_ids(spec.files)
-        shown = job
 
         async def show_place(place: Place) -> None:
-            nonlocal shown
             wait = timedelta(seconds=place.wait_seconds)
-            shown = await self._show(shown, texts.job_in_line(tool.title, place.position, wait))
+            self._show(job, texts.job_in_line(tool.title, place.position, wait))
 
         async with self._traffic.starts.turn(job.id, job.user_id, on_place=show_place):
             generation = await self._provider.start(
@@ -540,9 +549,11 @@ class JobEngine:
             polls.forget(job.id)
             return await self._fail(job, JobFailure(texts.JOB_TIMED_OUT))
         if generation.status is GenerationStatus.QUEUED:
-            return await self._show(job, texts.job_queued(tool.title))
-        elapsed = timedelta(seconds=outcome.polled_at - polled.submitted_at)
-        return await self._show(job, texts.job_processing(tool.title, elapsed))
+            self._show(job, texts.job_queued(tool.title))
+        else:
+            elapsed = timedelta(seconds=outcome.polled_at - polled.submitted_at)
+            self._show(job, texts.job_processing(tool.title, elapsed))
+        return job
 
     async def _poll_training(self, job: Job, tool: Tool, polls: PollScheduler) -> Job:
         """Ask how the training goes, in its turn; keep the actor and the status message up
@@ -574,7 +585,8 @@ class JobEngine:
             polls.forget(job.id)
             return await self._fail(job, JobFailure(texts.JOB_TIMED_OUT))
         actor = ActorJobInput.model_validate(JobSpec.model_validate(job.spec).options)
-        return await self._show(job, texts.training_status(tool.title, actor.actor_name, training))
+        self._show(job, texts.training_status(tool.title, actor.actor_name, training))
+        return job
 
     def _polled(self, job: Job) -> PolledJob:
         """The job as its poll scheduler knows it: durations are learned per tool and model."""
@@ -632,7 +644,7 @@ class JobEngine:
     async def _announce_trained(self, job: Job, tool: Tool) -> Job:
         """Close the status message and tell the user what the actor can do now."""
         actor = ActorJobInput.model_validate(JobSpec.model_validate(job.spec).options)
-        job = await self._show(job, texts.job_done(tool.title, 0))
+        self._show(job, texts.job_done(tool.title, 0))
         try:
             job = await self._post_once(
                 job, "done", texts.training_done(tool.kind, actor.actor_name)
@@ -655,7 +667,7 @@ class JobEngine:
             refund = partial_refund(job.price, len(job.outputs), expected)
             await self._refund(job, refund, texts.refund_note(tool.title))
         if not unreachable:
-            job = await self._show(job, texts.job_done(tool.title, refund))
+            self._show(job, texts.job_done(tool.title, refund))
         job = await self._jobs.finish(job.id, self._worker, unreachable=unreachable)
         if unreachable:
             log.info(
@@ -675,7 +687,7 @@ class JobEngine:
             assert self._trainings is not None
             await self._trainings.failed(job)
         await self._refund(job, job.price, texts.refund_note(tool.title))
-        job = await self._show(job, texts.job_failed_status(tool.title))
+        self._show(job, texts.job_failed_status(tool.title))
         balance = await self._balance_of(job.user_id)
         notice = texts.job_failed(tool.title, job.error, job.price, balance)
         unreachable = False
@@ -707,16 +719,9 @@ class JobEngine:
         if await self._jobs.refund(job.id, self._worker, amount, note):
             log.info("job %s refunded: tool %s, %d credits", job.id, job.tool, amount)
 
-    async def _show(self, job: Job, text: str) -> Job:
-        """Edit the job's status message, skipping edits that would change nothing."""
-        if job.status_message_id is None or job.status_text == text:
-            return job
-        try:
-            await self._courier.edit(job.chat_id, job.status_message_id, text)
-        except TelegramError as err:
-            log.warning("job %s: could not update its status message: %r", job.id, err)
-            return job
-        return await self._record(job, status_text=text)
+    def _show(self, job: Job, text: str) -> None:
+        """Have the job's status message show `text`; the edit never holds up the job."""
+        self._status.show(job, text)
 
 
 STEPS: dict[JobState, Callable[[JobEngine, Job], Awaitable[Job]]] = {

@@ -12,20 +12,26 @@ one account of them:
 - one group or channel: `group_rate_per_minute`, evenly spaced.
 
 A request waits for its chat's turn first and then for the overall one, so a chat kept waiting
-by its own limit never holds a place in the overall line. A 429 that still comes (Telegram's
-limits are not published exactly) is obeyed: the chat's next messages wait `retry_after`, and
-the refused request, which Telegram did not take, is sent again.
+by its own limit never holds a place in the overall line. In the overall line, requests go by
+`MessagePriority` (given as PTB's `rate_limit_args`), then in the order they came: when many
+users are served at once, a job's results go before replies, and replies before the edits
+that show how a job stands. A 429 that still comes (Telegram's limits are not published
+exactly) is obeyed: the chat's next messages wait `retry_after`, and the refused request,
+which Telegram did not take, is sent again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
+from enum import IntEnum
 from typing import Any
 
 from telegram.error import RetryAfter
@@ -45,6 +51,19 @@ MAX_RETRY_AFTER = 60.0
 _CHAT_ID = re.compile(r"-?[0-9]+")
 _PRUNE_ABOVE = 1024
 """Paces of idle chats are dropped once there are this many (an idle pace is a fresh one)."""
+
+
+class MessagePriority(IntEnum):
+    """Which messages go first when more wait than Telegram's overall limit lets through.
+
+    Passed to bot methods as `rate_limit_args` (PTB drops a falsy one, so none is 0)."""
+
+    RESULT = 1
+    """What a user paid for: a job's results and its last word (a failure, a link)."""
+    NORMAL = 2
+    """Replies to what users do, and everything else."""
+    STATUS = 3
+    """Edits showing how a job stands: the next one supersedes them."""
 
 
 class Pace:
@@ -74,6 +93,52 @@ class Pace:
         return self._next <= now
 
 
+class PriorityPace:
+    """One request every `interval` seconds, the waiting ones served by priority (lower
+    first), then in the order they came."""
+
+    def __init__(self, interval: float, clock: Clock, sleep: Sleep) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._next = -math.inf
+        """When the next request may go."""
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+        self._server: asyncio.Task[None] | None = None
+
+    async def turn(self, priority: int) -> None:
+        """Wait for this request's turn."""
+        now = self._clock()
+        if not self._waiting and now >= self._next:
+            self._next = now + self._interval
+            return
+        granted = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._arrivals), granted))
+        if self._server is None:
+            self._server = asyncio.create_task(self._serve(), name="telegram-overall-pace")
+        await granted  # a request cancelled once granted has spent its turn, as if sent
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.cancel()
+
+    async def _serve(self) -> None:
+        try:
+            while self._waiting:
+                now = self._clock()
+                if now < self._next:
+                    await self._sleep(self._next - now)
+                    continue
+                _, _, granted = heapq.heappop(self._waiting)
+                if granted.done():  # its request was cancelled while waiting
+                    continue
+                granted.set_result(None)
+                self._next = now + self._interval
+        finally:
+            self._server = None
+
+
 def counts_as_message(endpoint: str) -> bool:
     """Whether Telegram counts the call against the flood limits: sends and edits do;
     answering a callback query, a chat action, getFile and the like do not."""
@@ -92,7 +157,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self._overall = Pace(1 / overall_rate)
+        self._overall = PriorityPace(1 / overall_rate, clock, sleep)
         self._chat_interval = 1 / chat_rate
         self._group_interval = 60 / group_rate_per_minute
         self._chats: dict[int | str, Pace] = {}
@@ -103,7 +168,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         """Nothing to open."""
 
     async def shutdown(self) -> None:
-        """Nothing to close."""
+        self._overall.close()
 
     async def process_request(
         self,
@@ -116,10 +181,11 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     ) -> bool | JSONDict | list[JSONDict]:
         counted = counts_as_message(endpoint)
         chat = _chat_key(data.get("chat_id"))
+        priority = MessagePriority.NORMAL if rate_limit_args is None else rate_limit_args
         refusals = 0
         while True:
             if counted:
-                await self._wait_turn(chat)
+                await self._wait_turn(chat, priority)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as flood:
@@ -133,10 +199,10 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 else:
                     await self._sleep(wait)
 
-    async def _wait_turn(self, chat: int | str | None) -> None:
+    async def _wait_turn(self, chat: int | str | None, priority: int) -> None:
         if chat is not None:
             await self._until(self._pace(chat).reserve(self._clock()))
-        await self._until(self._overall.reserve(self._clock()))
+        await self._overall.turn(priority)
 
     async def _until(self, at: float) -> None:
         delay = at - self._clock()

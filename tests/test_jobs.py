@@ -71,6 +71,28 @@ async def test_the_status_message_moves_without_redundant_edits(
     assert not [refusal for refusal in telegram.refusals if "not modified" in refusal[2]]
 
 
+async def test_a_status_edit_telegram_is_slow_to_take_never_holds_up_the_job(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
+) -> None:
+    zencreator.plan("faceswap", polls_until_done=3)
+    first_edit = telegram.hold("editMessageText")
+    ann = telegram.user(101)
+    await bot.services.users.ensure(101, "Ann", None, welcome_credits=10)
+    job_id = await order_faceswap(bot, telegram, 101)
+    await first_edit.wait_reached()
+    # The result comes while the status message still waits for its first edit.
+    await next_media(ann, "sendDocument")
+    first_edit.release()
+    done = texts.job_done("Face swap", 0)
+    await telegram.wait_until(lambda: any(m.text == done for m in ann.messages()))
+    await bot.services.engine.wait_idle()
+    job = await bot.services.jobs.get(job_id)
+    assert job is not None and job.state is JobState.DELIVERED
+    status = next(m for m in ann.messages() if m.message_id == job.status_message_id)
+    # Texts that came while the first edit was under way gave way to the latest.
+    assert status.edits == [texts.job_processing("Face swap", timedelta(0)), done]
+
+
 async def test_a_partial_generation_without_outputs_is_refunded(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:

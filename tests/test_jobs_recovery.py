@@ -17,7 +17,7 @@ from typing import IO
 
 import pytest
 from PIL import Image
-from telegram import Bot
+from telegram.ext import ExtBot
 
 from bot import texts
 from bot.courier import Courier
@@ -25,6 +25,7 @@ from bot.jobs import JobEngine
 from bot.playground.changes import Hold
 from bot.playground.emulator import BotApiEmulator
 from bot.scheduler.traffic import Traffic
+from bot.telegram_limits import TelegramRateLimiter
 from bot.tools import FACESWAP, JobSpec
 from providers.ratelimit import RateBudget
 from providers.zencreator import ZenCreatorClient
@@ -270,10 +271,11 @@ async def workers(
 ) -> AsyncIterator[Callable[..., Awaitable[Worker]]]:
     """Engines on one database file, each with its own connection (as two processes)."""
     opened: list[Worker] = []
-    async with Bot(
+    async with ExtBot(
         telegram.token,
         base_url=f"{telegram.root_url}/bot",
         base_file_url=f"{telegram.root_url}/file/bot",
+        rate_limiter=TelegramRateLimiter(10_000, 10_000, 600_000),  # as loose as the bot's
     ) as bot:
 
         async def open_worker(name: str, **options: float) -> Worker:

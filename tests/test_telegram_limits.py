@@ -15,6 +15,7 @@ from bot import texts
 from bot.playground.emulator import BotApiEmulator
 from bot.telegram_limits import (
     MAX_RETRIES,
+    MessagePriority,
     Pace,
     TelegramRateLimiter,
     counts_as_message,
@@ -220,3 +221,33 @@ async def test_every_bot_api_call_goes_through_the_limiter_and_a_429_is_retried(
     assert (await ann.next_message()).text == texts.balance(10)
     assert [status for _, status, _ in telegram.refusals] == [429]
     assert not any(m.text == texts.SOMETHING_WENT_WRONG for m in ann.messages())
+
+
+async def test_the_overall_line_serves_results_first_and_status_edits_last(
+    time: VirtualTime,
+) -> None:
+    limits = limiter(time, overall_rate=10)
+    order: list[str] = []
+
+    async def message(label: str, chat_id: int, priority: MessagePriority | None) -> None:
+        async def call() -> dict[str, Any]:
+            order.append(label)
+            return {}
+
+        await limits.process_request(call, (), {}, "sendMessage", {"chat_id": chat_id}, priority)
+
+    # Ten replies and two status edits wait for the overall line, each in its own chat;
+    # then a result comes.
+    waiting = [message(f"reply {n}", 100 + n, None) for n in range(10)]
+    waiting += [message(f"status {n}", 200 + n, MessagePriority.STATUS) for n in range(2)]
+
+    async def result_later() -> None:
+        await time.sleep(0.25)
+        await message("result", 300, MessagePriority.RESULT)
+
+    await time.run(*waiting, result_later())
+    # The first replies went before the result came; it went next, the status edits last.
+    assert order[:3] == ["reply 0", "reply 1", "reply 2"]
+    assert order[3] == "result"
+    assert order[4:11] == [f"reply {n}" for n in range(3, 10)]
+    assert order[11:] == ["status 0", "status 1"]
