@@ -29,6 +29,9 @@ class Scale:
     updates_per_user: int = 5
     latency: float = 0.05
     """Seconds added to every Bot API call in the second run of the update part."""
+    update_messages_per_second: int = 1000
+    """The bot's TELEGRAM_MESSAGES_PER_SECOND in the update part: Telegram's limit for a bot
+    with paid broadcasts."""
     state_users: int = 10_000
     state_jobs: int = 1000
 
@@ -53,7 +56,9 @@ class Scale:
             f" ordered at once; updates: {self.update_users * self.updates_per_user}"
             f" (/balance and text) from {self.update_users} users, each sending the next"
             f" after the reply, with the Bot API answering at once and"
-            f" {self.latency * 1000:g} ms late; state: {self.state_users} users and"
+            f" {self.latency * 1000:g} ms late, the bot sending up to"
+            f" {self.update_messages_per_second} messages a second (paid broadcasts); state:"
+            f" {self.state_users} users and"
             f" {self.state_jobs} unfinished jobs"
         )
 
