@@ -30,13 +30,13 @@ from bot.tools import FACESWAP, JobSpec
 from providers.ratelimit import RateBudget
 from providers.zencreator import ZenCreatorClient
 from storage.db import Database
-from storage.durations import DurationsRepository, ToolDuration
 from storage.jobs import JobsRepository, JobState, Reservation
 from storage.users import LedgerRepository, UsersRepository
 from tests.conftest import LOOSE_TELEGRAM_LIMITS, ZENCREATOR_KEY
 from tests.fakes.zencreator import FakeZenCreator
 from tests.flows import send_both_photos, start_faceswap
 from tests.test_jobs import image_input
+from tests.test_jobs_traffic import learned
 
 ROOT = Path(__file__).resolve().parent.parent
 RESUME_SECONDS = 5.0
@@ -428,11 +428,7 @@ async def test_a_job_waiting_for_its_poll_keeps_its_lease(
 ) -> None:
     """A face swap is known to take a second: its job waits that long for its poll, three
     leases long, while another engine looks for jobs whose lease ran out."""
-    db = await Database.open(tmp_path / "castbot.sqlite3")
-    await DurationsRepository(db).save(
-        ToolDuration(provider="zencreator", tool="faceswap", model="", seconds=1.0, samples=5)
-    )
-    await db.close()
+    await learned(tmp_path, "faceswap", "", 1.0)
     zencreator.set_durations({"faceswap": 1.0})
     telegram.user(101)
     alpha = await workers("alpha", lease_seconds=0.3)
