@@ -212,6 +212,20 @@ async def test_pay_button_runs_pre_checkout_and_successful_payment(
     assert await bot.services.ledger.balance(ANN) == 110
 
 
+async def test_a_subscription_link_is_paid_from_the_page(
+    client: httpx.AsyncClient, start_bot: Any
+) -> None:
+    bot: RunningBot = await start_bot(subscription_plans="300:250")
+    async with live(client) as events:
+        await events.wait_for("ready")
+        await send_text(client, ANN, "/subscription")
+        plans = await events.message(ANN, from_bot("Choose a plan"))
+        paid = await press(client, ANN, plans, texts.plan_button(300, 250))
+        assert paid["paid"] is True
+        await events.message(ANN, from_bot("Your monthly plan is on"))
+    assert await bot.services.ledger.balance(ANN) == 310
+
+
 async def test_a_payment_the_bot_declines_says_why(
     client: httpx.AsyncClient, telegram: BotApiEmulator, start_bot: Any
 ) -> None:

@@ -1334,6 +1334,11 @@ class BotApiEmulator:
         """Store a file the bot may getFile or re-send; file_size may exceed len(content)."""
         return self._store(content, None, file_size=file_size).ref()
 
+    def is_invoice_link(self, link: str) -> bool:
+        """Whether `link` is an invoice link the bot made (createInvoiceLink): Telegram's apps
+        open such a link as a payment form."""
+        return link in self._invoice_links
+
     def file_content(self, file_id: str) -> bytes:
         """The bytes of a file the bot uploaded or a user sent."""
         stored = self._files.get(file_id)

@@ -211,9 +211,12 @@ class WebChat:
         if "callback_data" in button:
             query_id = await user.press_data(message, str(button["callback_data"]))
             return web.json_response({"query_id": query_id})
-        if button.get("pay"):
+        if button.get("pay") or self._telegram.is_invoice_link(str(button.get("url", ""))):
             try:
-                charge_id = await user.pay(message)
+                if button.get("pay"):
+                    charge_id = await user.pay(message)
+                else:
+                    charge_id = await user.pay_link(str(button["url"]))
             except PaymentFailed as failed:
                 return web.json_response({"paid": False, "reason": failed.reason})
             return web.json_response({"paid": True, "charge_id": charge_id})
