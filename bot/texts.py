@@ -111,23 +111,23 @@ _TOOL_DESCRIPTIONS = {
     "lipsync": N_("Make a portrait speak your voice note"),
 }
 
-_COMMANDS: list[tuple[str, str]] = [
-    ("settings", N_("Your defaults: model, shape, number of images")),
-    ("actors", N_("Your saved characters: faces, voice, trained likeness")),
-    ("newactor", N_("Save a character to reuse in every tool")),
-    ("balance", N_("Show your credits")),
-    ("buy", N_("Buy credits with Telegram Stars")),
-    ("subscription", N_("Monthly plans: credits every month")),
-    ("redeem", N_("Redeem a promo code")),
-    ("history", N_("Every credit change, page by page")),
-    ("invite", N_("Invite friends and earn credits")),
-    ("language", N_("Change the bot's language")),
-    ("cancel", N_("Stop what you are doing")),
-    ("help", N_("What I can do")),
-    ("terms", N_("Terms of use and of sale")),
-    ("paysupport", N_("Help with a payment")),
-    ("start", N_("Welcome and your free credits")),
-]
+_COMMAND_DESCRIPTIONS = {
+    "settings": N_("Your defaults: model, shape, number of images"),
+    "actors": N_("Your saved characters: faces, voice, trained likeness"),
+    "newactor": N_("Save a character to reuse in every tool"),
+    "balance": N_("Show your credits"),
+    "buy": N_("Buy credits with Telegram Stars"),
+    "subscription": N_("Monthly plans: credits every month"),
+    "redeem": N_("Redeem a promo code"),
+    "history": N_("Every credit change, page by page"),
+    "invite": N_("Invite friends and earn credits"),
+    "language": N_("Change the bot's language"),
+    "cancel": N_("Stop what you are doing"),
+    "help": N_("What I can do"),
+    "terms": N_("Terms of use and of sale"),
+    "paysupport": N_("Help with a payment"),
+    "start": N_("Welcome and your free credits"),
+}
 
 
 def credits(amount: int) -> str:
@@ -162,7 +162,7 @@ def commands(tools: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
             (command, _(_TOOL_DESCRIPTIONS[tool]), price) for command, tool, price in tools
         )
     ]
-    return listed + [(command, _(description)) for command, description in _COMMANDS]
+    return listed + [(command, _(text)) for command, text in _COMMAND_DESCRIPTIONS.items()]
 
 
 def welcome(name: str, created: bool, welcome_credits: int, balance: int, mock: bool) -> str:
