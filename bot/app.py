@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -16,6 +17,7 @@ from bot.catalog import command_menu
 from bot.config import Settings
 from bot.context import CONFLICTS_KEY, SERVICES_KEY, BotContext, Services
 from bot.courier import Courier
+from bot.i18n import LOCALES, command_language, use_locale, user_locale
 from bot.jobs import JobEngine
 from bot.polling import ConflictWatch, WatchedPolls
 from bot.referrals import Referrals
@@ -136,12 +138,17 @@ async def on_startup(application: CastbotApplication) -> None:
     settings: Settings = application.bot_data["settings"]
     db = await Database.open(settings.database_path)
     ledger = LedgerRepository(db)
+    users = UsersRepository(db)
+    locale_of = partial(user_locale, users)
     jobs = JobsRepository(db)
     provider = build_provider(settings)
     actor_providers = build_actor_providers(settings)
     actors = ActorsRepository(db)
     referrals = Referrals(
-        ReferralsRepository(db), application.bot, reward=settings.referral_credits
+        ReferralsRepository(db),
+        application.bot,
+        reward=settings.referral_credits,
+        locale_of=locale_of,
     )
     # Built before the engine, whose hook it is: a provider out of credits alerts the admins.
     balance_watch = ProviderBalanceWatch(
@@ -162,12 +169,13 @@ async def on_startup(application: CastbotApplication) -> None:
         actor_providers=actor_providers.by_name,
         trainings=ActorTrainings(actors),
         on_out_of_credits=balance_watch.provider_out_of_credits,
-        presenter=ResultButtons(),
+        presenter=ResultButtons(ledger.balance),
+        locale_of=locale_of,
     )
     application.bot_data[SERVICES_KEY] = services = Services(
         settings=settings,
         db=db,
-        users=UsersRepository(db),
+        users=users,
         ledger=ledger,
         jobs=jobs,
         engine=engine,
@@ -184,17 +192,21 @@ async def on_startup(application: CastbotApplication) -> None:
         studio=Studio(provider, allow_nsfw=settings.allow_nsfw),
         albums=AlbumSettler(),
     )
-    await application.bot.set_my_commands(
-        [
-            BotCommand(command, description)
-            for command, description in command_menu(settings.credit_multiplier)
-        ]
-    )
+    await set_command_menus(application, settings.credit_multiplier)
     await engine.start()
     await referrals.catch_up()
     await services.broadcaster.start()
     await balance_watch.start()
     log.info("castbot started as @%s", application.bot.username)
+
+
+async def set_command_menus(application: CastbotApplication, multiplier: float) -> None:
+    """The command menu in every language: Telegram shows a user the one of their app's
+    language, and the default (English) to anyone else."""
+    for locale in LOCALES:
+        with use_locale(locale):
+            menu = [BotCommand(command, text) for command, text in command_menu(multiplier)]
+        await application.bot.set_my_commands(menu, language_code=command_language(locale))
 
 
 async def on_shutdown(application: CastbotApplication) -> None:

@@ -46,6 +46,7 @@ from bot.courier import (
     inspect_image,
     retry_after_seconds,
 )
+from bot.i18n import SOURCE_LOCALE, set_locale
 from bot.pricing import partial_refund
 from bot.tools import (
     TOOLS,
@@ -147,6 +148,7 @@ class JobEngine:
         on_delivered: Callable[[Job], Awaitable[None]] | None = None,
         on_out_of_credits: Callable[[], Awaitable[None]] | None = None,
         presenter: ResultPresenter | None = None,
+        locale_of: Callable[[int], Awaitable[str]] | None = None,
     ) -> None:
         self._jobs = jobs
         self._assets = assets
@@ -164,6 +166,8 @@ class JobEngine:
         self._on_out_of_credits = on_out_of_credits
         """Called when the provider refuses a job for lack of the operator's credits."""
         self._presenter = presenter
+        self._locale_of = locale_of
+        """The language of a user (by id): a job's texts are written in its user's."""
         self._worker_name = worker_name
         self._worker = f"{worker_name}/{uuid.uuid4().hex[:12]}"
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -340,6 +344,10 @@ class JobEngine:
                 if not await self._jobs.claim(job_id, self._worker, self._lease_seconds):
                     return
                 self._held.add(job_id)
+                # The task runs for a job, whoever launched it: it speaks its user's language.
+                set_locale(
+                    await self._locale_of(job.user_id) if self._locale_of else SOURCE_LOCALE
+                )
                 await STEPS[job.state](self, job)
             await self._jobs.release(job_id, self._worker)
         except LeaseLost:

@@ -8,6 +8,8 @@ a tool with the output as its input, uploading nothing.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
@@ -16,13 +18,14 @@ from bot.catalog import CATALOG
 from bot.context import BotContext
 from bot.flow import RESULT_ACTIONS
 from bot.jobs import ResultCard
+from bot.pricing import partial_refund
 from bot.tools import FileInput, JobSpec, OutputKind
 from handlers.conversation import Handlers
 from handlers.flow import begin
 from handlers.orders import offer
 from handlers.parsing import integer
 from providers.models import MediaKind
-from storage.jobs import Job, JobOutput
+from storage.jobs import Job, JobOutput, JobState
 
 PREFIX = "res:"
 AGAIN = "again"
@@ -37,7 +40,11 @@ def _data(job: Job, action: str, *args: object) -> str:
 
 
 class ResultButtons:
-    """The engine's ResultPresenter: the buttons that chain a result into the next tool."""
+    """The engine's ResultPresenter: a caption saying what was made, what it cost and the
+    balance left, and the buttons that chain the result into the next tool."""
+
+    def __init__(self, balance_of: Callable[[int], Awaitable[int]]) -> None:
+        self._balance_of = balance_of
 
     async def present(self, job: Job) -> ResultCard | None:
         entry = CATALOG.get(job.tool)
@@ -65,7 +72,16 @@ class ResultButtons:
                         )
                     ]
                 )
-        caption = texts.result_card(entry.tool.title, len(job.outputs), reusable)
+        # A partial job's shortfall is refunded right after its delivery: the caption already
+        # counts it, so the price and balance it shows stay true.
+        refund = 0
+        if job.state is JobState.PARTIAL:
+            expected = entry.tool.expected_outputs(JobSpec.model_validate(job.spec).options)
+            refund = partial_refund(job.price, len(job.outputs), expected)
+        balance = await self._balance_of(job.user_id) + refund
+        caption = texts.result_card(
+            entry.tool.title, len(job.outputs), job.price - refund, balance, reusable
+        )
         return ResultCard(caption, InlineKeyboardMarkup(rows))
 
 

@@ -194,7 +194,8 @@ async def finished_picture(
     await ann.send_text("/imagine")
     await ann.wait_for_text("describe the picture")
     await ann.send_text("a red fox")
-    return await ann.wait_for_text(texts.result_card("Picture", outputs, reusable=True))
+    made = texts.result_card("Picture", outputs, 1, 0, reusable=True).splitlines()[0]
+    return await ann.wait_for_text(made)
 
 
 async def test_a_result_chains_into_the_next_tool_without_an_upload(
@@ -301,7 +302,7 @@ async def test_a_generated_face_is_saved_as_an_actor(
     await ann.press(await ann.wait_for_text("Step 1 of 3"), "Man")
     await ann.press(await ann.wait_for_text("Step 2 of 3"), "36-45")
     await ann.press(await ann.wait_for_text("Step 3 of 3"), "East Asian")
-    card = await ann.wait_for_text(texts.result_card("New face", 2, reusable=True))
+    card = await ann.wait_for_text(texts.result_card("New face", 2, 1, 9, reusable=True))
     await ann.press(card, texts.RESULT_BUTTONS["actor"])
     which = await ann.wait_for_text(texts.WHICH_RESULT)
     await ann.press(which, "1")

@@ -69,7 +69,7 @@ async def test_imagine_quotes_a_prompt_given_with_the_command_and_charges_the_ta
     assert generation.input["ratio"] == "9:16"
     assert generation.input["mode"] == "fast"
     assert generation.input["loras"] is None
-    await ann.wait_for_text(texts.result_card("Picture", 3, reusable=True))
+    await ann.wait_for_text(texts.result_card("Picture", 3, 2, 8, reusable=True))
     await bot.services.engine.wait_idle()
     assert await bot.services.ledger.balance(101) == 8
     # Only one quote was ever open: each change replaced it.
@@ -251,7 +251,7 @@ async def test_facegen_asks_the_attributes_on_keyboards(
     assert generation.input["origin"] == "European"
     assert generation.input["hair_color"] == "Red"
     assert generation.input["beard"] is None
-    card = await ann.wait_for_text(texts.result_card("New face", 4, reusable=True))
+    card = await ann.wait_for_text(texts.result_card("New face", 4, 1, 9, reusable=True))
     assert texts.RESULT_BUTTONS["actor"] in [label for label, _ in card.buttons()]
     assert await bot.services.ledger.balance(101) == 9
 

@@ -177,7 +177,7 @@ async def test_a_face_swap_through_the_page_with_edits_and_answers_streamed(
         assert sent.json() == {"sent_as": "photo"}
         question = await events.message(ANN, from_bot("Step 2 of 2"))
 
-        await press(client, ANN, question, texts.FACESWAP_MODEL_LABELS["GENERAL_ADVANCED"])
+        await press(client, ANN, question, texts.faceswap_model("GENERAL_ADVANCED"))
         chosen = await events.wait_for("answer", lambda data: data["chat_id"] == ANN)
         assert chosen["text"] == texts.OPTION_SET
         edited = await events.message(

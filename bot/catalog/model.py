@@ -9,7 +9,7 @@ flow (`bot/flow.py`, `handlers/flow.py`) walks any entry.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -18,6 +18,10 @@ from bot.tools import Tool
 
 Value = str | int | float | bool | None
 """An option's value as the provider takes it (and as the flow stores it, in JSON)."""
+
+Label = Callable[[], str]
+"""Writes a button label in the current user's language: the catalog is built once, at
+import, and shown in every language (see `bot.texts`'s label functions)."""
 
 Condition = Mapping[str, frozenset[Value]]
 """Option field -> the values it must take for something to apply (all must hold)."""
@@ -39,12 +43,16 @@ class Choice:
     """One value of an option (or of a choice asked as a step), with its button label."""
 
     value: Value
-    label: str
+    text: Label
     nsfw: bool = False
     """Offered only when the operator allows NSFW and the user confirmed they are 18+."""
     requires: Condition = field(default_factory=dict)
     """Offered only while the other options take these values (e.g. no 480p for a model
     that cannot make it)."""
+
+    @property
+    def label(self) -> str:
+        return self.text()
 
 
 class Source(StrEnum):
@@ -73,7 +81,7 @@ class Option:
 
     field: str
     """The provider input field it sets; also its key in the flow's options."""
-    label: str
+    text: Label
     choices: tuple[Choice, ...] = ()
     default: Value = None
     setting: str | None = None
@@ -89,6 +97,10 @@ class Option:
     wire: Wire = Wire.VALUE
     requires: Condition = field(default_factory=dict)
     """The option applies only while the other options take these values."""
+
+    @property
+    def label(self) -> str:
+        return self.text()
 
 
 class InputKind(StrEnum):

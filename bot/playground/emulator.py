@@ -1769,6 +1769,9 @@ class BotApiEmulator:
             raise _bad("can't parse commands JSON object")  # (unverified wording)
         if len(commands) > 100:
             raise _bad("BOT_COMMANDS_TOO_MUCH")
+        language = call.get_str("language_code") or ""
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise _bad("LANGUAGE_CODE_INVALID")  # a two-letter ISO 639-1 code (unverified wording)
         for command in commands:
             if not re.fullmatch(r"[a-z0-9_]{1,32}", str(command.get("command", ""))):
                 raise _bad("BOT_COMMAND_INVALID")
