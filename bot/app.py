@@ -6,18 +6,18 @@ import logging
 from functools import partial
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
 from bot.actors import ActorProviders, ActorTrainings
 from bot.alerts import ProviderBalanceWatch
 from bot.broadcasts import Broadcaster
-from bot.catalog import command_menu
+from bot.catalog import bot_commands
 from bot.config import Settings
 from bot.context import CONFLICTS_KEY, SERVICES_KEY, BotContext, Services
 from bot.courier import Courier
-from bot.i18n import LOCALES, command_language, use_locale, user_locale
+from bot.i18n import LOCALES, command_language, user_locale
 from bot.jobs import JobEngine
 from bot.polling import ConflictWatch, WatchedPolls
 from bot.referrals import Referrals
@@ -204,9 +204,9 @@ async def set_command_menus(application: CastbotApplication, multiplier: float) 
     """The command menu in every language: Telegram shows a user the one of their app's
     language, and the default (English) to anyone else."""
     for locale in LOCALES:
-        with use_locale(locale):
-            menu = [BotCommand(command, text) for command, text in command_menu(multiplier)]
-        await application.bot.set_my_commands(menu, language_code=command_language(locale))
+        await application.bot.set_my_commands(
+            bot_commands(locale, multiplier), language_code=command_language(locale)
+        )
 
 
 async def on_shutdown(application: CastbotApplication) -> None:

@@ -6,11 +6,12 @@ user's Telegram app; until there is one, the app's language is used when the bot
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import texts
+from bot.catalog import bot_commands
 from bot.context import BotContext
 from bot.i18n import LOCALES, current_locale, set_locale
 from handlers.conversation import Handlers
@@ -54,6 +55,11 @@ async def choose(update: Update, context: BotContext) -> None:
     context.account = context.user.model_copy(update={"locale": locale})
     set_locale(locale)
     await query.answer()
+    # This chat's own command menu, so it follows the choice rather than the app's language.
+    await context.bot.set_my_commands(
+        bot_commands(locale, context.services.settings.credit_multiplier),
+        scope=BotCommandScopeChat(query.from_user.id),
+    )
     try:
         await query.edit_message_text(texts.LANGUAGE_CHOSEN, reply_markup=language_keyboard())
     except BadRequest as err:

@@ -64,6 +64,11 @@ async def test_a_russian_speaker_gets_start_a_flow_and_a_failure_in_russian(
     await telegram.wait_until(lambda: status.text == "❌ Замена лица: не удалось.")
 
 
+def spanish_menu() -> list[tuple[str, str]]:
+    with use_locale("es"):
+        return command_menu(1)
+
+
 async def test_language_switches_with_buttons_and_survives_a_restart(
     telegram: BotApiEmulator, start_bot: Any
 ) -> None:
@@ -82,6 +87,10 @@ async def test_language_switches_with_buttons_and_survives_a_restart(
     await ann.press(question, "🇪🇸 Español")
     await telegram.wait_until(lambda: question.text == "Listo: ahora te hablo en español.")
     assert "✓ 🇪🇸 Español" in [label for label, _ in question.buttons()]
+    # The chat's own command menu follows the choice, whatever the app's language.
+    await telegram.wait_until(lambda: ("chat:101", "") in telegram.command_sets)
+    expected = [{"command": c, "description": d} for c, d in spanish_menu()]
+    assert telegram.command_sets[("chat:101", "")] == expected
     await ann.send_text("/balance")
     assert (await ann.next_message()).text == "Tu saldo: 10 créditos"
 

@@ -6,6 +6,8 @@ them. A tool is added by adding an entry here; the flow and the menus read only 
 
 from __future__ import annotations
 
+from telegram import BotCommand
+
 from bot import texts
 from bot.catalog.image import (
     ANGLES,
@@ -20,6 +22,7 @@ from bot.catalog.image import (
 )
 from bot.catalog.model import Entry
 from bot.catalog.video import LIPSYNC_ENTRY
+from bot.i18n import use_locale
 from bot.pricing import to_bot_credits
 
 CATALOG: dict[str, Entry] = {
@@ -49,3 +52,9 @@ def command_menu(multiplier: float) -> list[tuple[str, str]]:
         summary = texts.price_summary(amounts[0], len(amounts) > 1, per)
         tools.append((entry.command, entry.name, summary))
     return texts.commands(tools)
+
+
+def bot_commands(locale: str, multiplier: float) -> list[BotCommand]:
+    """The command menu as Telegram takes it, described in one language."""
+    with use_locale(locale):
+        return [BotCommand(command, text) for command, text in command_menu(multiplier)]

@@ -1198,7 +1198,8 @@ class BotApiEmulator:
             "has_main_web_app": False,
         }
         self.commands: list[JSON] = []  # the last setMyCommands
-        self.command_sets: dict[tuple[str, str], list[JSON]] = {}  # (scope type, language)
+        # (scope, language): the scope's type, or "chat:<id>" for one chat's own menu
+        self.command_sets: dict[tuple[str, str], list[JSON]] = {}
         self.requests: list[tuple[str, JSON]] = []  # every (method, params), in order
         self.refusals: list[tuple[str, int, str]] = []  # (method, status, description)
         self.pre_checkout_answers: dict[str, JSON] = {}  # query id -> answer params
@@ -1761,7 +1762,10 @@ class BotApiEmulator:
 
     def _commands_key(self, call: _Call) -> tuple[str, str]:
         scope = call.params.get("scope") or {}
-        return scope.get("type", "default"), call.get_str("language_code") or ""
+        kind = str(scope.get("type", "default"))
+        if kind == "chat":
+            kind = f"chat:{scope.get('chat_id')}"
+        return kind, call.get_str("language_code") or ""
 
     async def _set_my_commands(self, call: _Call) -> bool:
         commands = call.params.get("commands")

@@ -298,10 +298,10 @@ class _Feed:
 
 def _menu(telegram: BotApiEmulator, chat_id: int) -> list[JSON]:
     """The commands Telegram's app lists for this user: the most specific scope set, in the
-    user's language first (chat-specific scopes are not emulated). A menu is set for a
-    two-letter language, which an app's "pt-br" falls back to."""
+    user's language first. A menu is set for a two-letter language, which an app's "pt-br"
+    falls back to."""
     language = telegram.user(chat_id).telegram_user.get("language_code") or ""
-    for scope in ("all_private_chats", "default"):
+    for scope in (f"chat:{chat_id}", "all_private_chats", "default"):
         for code in (language, language.split("-")[0], ""):
             commands = telegram.command_sets.get((scope, code))
             if commands:
