@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
+from bot import texts
 from bot.catalog.model import Entry, Source, SourceItem, Sources, Value, resolve
 from providers.base import GenerationProvider
 from providers.errors import ProviderError
@@ -36,6 +37,14 @@ def offers_undressing(item: CatalogItem) -> bool:
     return bool(UNDRESSING.search(item.name) or UNDRESSING.search(item.description))
 
 
+STYLES_SCOPE_SEPARATOR = ":"
+
+
+def styles_scope(tool: str, field: str) -> str:
+    """The scope of the named styles a tool's schema lists for one field."""
+    return f"{tool}{STYLES_SCOPE_SEPARATOR}{field}"
+
+
 class ProviderLists:
     """The provider's lists, fetched when first needed and kept for `ttl` seconds."""
 
@@ -52,7 +61,8 @@ class ProviderLists:
 
     async def items(self, source: Source, scope: str = "") -> list[SourceItem]:
         """The list as offered, without anything that offers undressing; `scope` is the
-        model LoRAs are listed for, or the tool templates are for ("": all)."""
+        model LoRAs are listed for, the tool templates are for ("": all), or the tool and
+        field named styles are listed for (`styles_scope`)."""
         key = (source, scope)
         cached = self._cache.get(key)
         now = self._clock()
@@ -73,6 +83,10 @@ class ProviderLists:
         return items
 
     async def _fetch(self, source: Source, scope: str) -> list[CatalogItem]:
+        if source is Source.STYLES:
+            tool, _, field = scope.partition(STYLES_SCOPE_SEPARATOR)
+            names = (await self._provider.tool(tool)).listed_names(field)
+            return [CatalogItem(id=name, name=texts.style_label(name)) for name in names]
         if source is Source.LORAS:
             return await self._provider.loras(scope or None)
         if source is Source.TEMPLATES:
@@ -121,6 +135,8 @@ class Studio:
             key = model if isinstance(model, str) else ""
             if option.source is Source.TEMPLATES:
                 key = entry.tool.name  # templates are listed per tool, LoRAs per model
+            elif option.source is Source.STYLES:
+                key = styles_scope(entry.tool.name, option.field)
             sources[option.field] = await self.lists.items(option.source, key)
         return sources
 

@@ -1244,3 +1244,11 @@ def setting_button(label: str, current: str) -> str:
 
 def setting_choice(label: str, chosen: bool) -> str:
     return f"✓ {label}" if chosen else label
+
+
+# --- The video studio (issue 10), and the named styles of the image studio ---------------------
+
+
+def style_label(name: str) -> str:
+    """A named style the provider lists (`curvy`, `film_noir`), as shown on a button."""
+    return name.replace("_", " ").capitalize()

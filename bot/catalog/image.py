@@ -156,12 +156,7 @@ IMAGINE = Entry(
             Mode.FAST.value,
         ),
         count_option("batch_size", 4),
-        Option(
-            "loras",
-            texts.OPTION_LABELS["style"],
-            source=Source.LORAS,
-            wire=Wire.STYLE,
-        ),
+        Option("loras", texts.OPTION_LABELS["style"], source=Source.STYLES, wire=Wire.STYLE),
     ),
     price=Price(
         (
@@ -322,7 +317,7 @@ SIMILAR = Entry(
             1.0,
         ),
         count_option("batch_size", 4),
-        Option("loras", texts.OPTION_LABELS["style"], source=Source.LORAS, wire=Wire.STYLE),
+        Option("loras", texts.OPTION_LABELS["style"], source=Source.STYLES, wire=Wire.STYLE),
     ),
     price=Price(
         (

@@ -50,8 +50,11 @@ class Choice:
 class Source(StrEnum):
     """Values the provider lists, fetched (and cached) instead of written here."""
 
+    STYLES = "styles"
+    """The names the tool's own input schema lists for the option's field (`GET /tools/
+    {name}`): by_prompt's and by_ref's named `loras`."""
     LORAS = "loras"
-    """`GET /loras?model=<the entry's model option>`: named styles."""
+    """`GET /loras?model=<the entry's model option>`: LoRA ids."""
     TEMPLATES = "templates"
     """`GET /templates`: presets passed as `lora_id`."""
     PHOTOSHOOT_CATEGORIES = "photoshoot_categories"
