@@ -19,6 +19,7 @@ from bot.courier import Courier
 from bot.jobs import JobEngine
 from bot.polling import ConflictWatch, WatchedPolls
 from bot.referrals import Referrals
+from bot.settlement import ChargeSettlement
 from bot.studio import AlbumSettler, Studio
 from bot.telegram_limits import TelegramRateLimiter
 from bot.updates import ChatOrderedUpdateProcessor
@@ -163,6 +164,7 @@ async def on_startup(application: CastbotApplication) -> None:
         trainings=ActorTrainings(actors),
         on_out_of_credits=balance_watch.provider_out_of_credits,
         presenter=ResultButtons(),
+        settlement=ChargeSettlement(provider, settings.credit_multiplier),
     )
     application.bot_data[SERVICES_KEY] = services = Services(
         settings=settings,

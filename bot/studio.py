@@ -8,11 +8,14 @@ import asyncio
 import io
 import logging
 import re
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 
 from bot import texts
-from bot.catalog.model import Entry, Source, SourceItem, Sources, Value, resolve
+from bot.catalog.model import Entry, Measures, Source, SourceItem, Sources, Value, resolve
+from bot.video import VideoInfo, measure
 from providers.base import GenerationProvider
 from providers.errors import ProviderError
 from providers.models import CatalogItem
@@ -99,6 +102,11 @@ class ProviderLists:
         return await self._provider.photoshoot_categories()
 
 
+MEASURED_VIDEO_LIMIT = 2000 * 1024 * 1024
+"""The largest video result measured for a price (one kept at the AI service is never sent
+again, so Telegram's limits do not apply)."""
+
+
 class Studio:
     """The flow's view of the provider and the content policy."""
 
@@ -112,6 +120,19 @@ class Studio:
         buffer = io.BytesIO()
         await self._provider.download(url, buffer, max_bytes)
         return buffer.getvalue()
+
+    async def measure_video(self, url: str) -> VideoInfo | None:
+        """The size, length and frame rate of a video result, downloaded to a temporary file
+        (nothing is uploaded); None when it cannot be fetched or read."""
+        with tempfile.TemporaryDirectory(prefix="castbot-result-") as folder:
+            path = Path(folder) / "video"
+            try:
+                with path.open("wb") as file:
+                    await self._provider.download(url, file, MEASURED_VIDEO_LIMIT)
+            except ProviderError as err:
+                log.warning("could not fetch a video result to measure it: %r", err)
+                return None
+            return await asyncio.to_thread(measure, path)
 
     def adult(self, user: User) -> bool:
         """Whether NSFW models may be offered to this user."""
@@ -137,6 +158,8 @@ class Studio:
                 key = entry.tool.name  # templates are listed per tool, LoRAs per model
             elif option.source is Source.STYLES:
                 key = styles_scope(entry.tool.name, option.field)
+            elif option.scope is not None:
+                key = option.scope
             sources[option.field] = await self.lists.items(option.source, key)
         return sources
 
@@ -146,12 +169,13 @@ class Studio:
         chosen: Mapping[str, Value],
         defaults: Mapping[str, Value],
         adult: bool,
+        measures: Measures,
     ) -> tuple[dict[str, Value], Sources]:
         """The job's options (see `resolve`) and the provider lists they were chosen from."""
         sources = await self.sources(
-            entry, {**resolve(entry, chosen, defaults, adult, {}), **chosen}
+            entry, {**resolve(entry, chosen, defaults, adult, {}, measures), **chosen}
         )
-        return resolve(entry, chosen, defaults, adult, sources), sources
+        return resolve(entry, chosen, defaults, adult, sources, measures), sources
 
 
 ALBUM_SETTLE_SECONDS = 1.0

@@ -56,6 +56,8 @@ def price_summary(cheapest: int, varies: bool, per: str | None) -> str:
         amount = f"{amount} per image"
     elif per == "second":
         amount = f"{amount} per second"
+    elif per == "megapixel":
+        amount = f"{amount} per output megapixel and second"
     return f"from {amount}" if varies else amount
 
 
@@ -1252,3 +1254,220 @@ def setting_choice(label: str, chosen: bool) -> str:
 def style_label(name: str) -> str:
     """A named style the provider lists (`curvy`, `film_noir`), as shown on a button."""
     return name.replace("_", " ").capitalize()
+
+
+TOOL_TITLES.update(
+    {
+        "videogen": "Animation",
+        "video2video": "Motion transfer",
+        "video_upscaler": "Video upscale",
+        "video_merger": "Merge",
+    }
+)
+TOOL_DESCRIPTIONS.update(
+    {
+        "videogen": "Bring a photo to life as a short video",
+        "video2video": "Put your character into the moves of a video",
+        "video_upscaler": "Make a video bigger and sharper",
+        "video_merger": "Join 2 to 5 videos into one",
+    }
+)
+OPTION_LABELS.update(
+    {
+        "duration": "Length",
+        "sound": "Sound",
+        "scale": "Scale",
+        "transition": "Transition",
+        "keep_audio": "Audio",
+    }
+)
+QUESTIONS.update(
+    {
+        "videogen": {
+            "photo": "send the photo to animate.",
+            "last_frame": "optionally, send the last frame — the picture the video should end on.",
+            "audio": "optionally, send audio for the video to follow — a voice note or an "
+            "audio file.",
+            "prompt": "optionally, describe the motion (up to 2,000 characters).",
+        },
+        "video2video": {
+            "character": "send a photo of your character — the one who takes over the moves.",
+            "source": "now send the video whose moves to use, or an Instagram or TikTok link "
+            "to it.",
+        },
+        "video_upscaler": {"video": "send the video to make bigger and sharper."},
+        "video_merger": {
+            "clips": "send the videos to join, one by one in the order they should play, or "
+            "tap your earlier videos below: 2 to 5 in all.",
+        },
+    }
+)
+VIDEO_MODEL_LABELS = {
+    "seedance_pro_fast": "Seedance Pro Fast",
+    "seedance_pro": "Seedance Pro",
+    "seedance_v1_5_pro": "Seedance 1.5 Pro",
+    "kling@1.6": "Kling 1.6",
+    "kling@2.1": "Kling 2.1",
+    "kling@2.5": "Kling 2.5",
+    "kling@2.6": "Kling 2.6",
+    "grok@4.1": "Grok 4.1",
+    "wan@2.5": "WAN 2.5",
+    "wan@2.6": "WAN 2.6",
+    "wan@2.6-flash": "WAN 2.6 Flash",
+    "wan@2.7": "WAN 2.7",
+    "wan@2.2": "WAN 2.2 18+",
+    "wan@2.2-lora": "WAN 2.2 styles 18+",
+    "wan@2.7-nsfw": "WAN 2.7 18+",
+}
+MOTION_MODE_LABELS = {
+    "replace_sfw": "Replace the person",
+    "animate_sfw": "Animate your photo",
+    "kling_2_6_sfw": "Kling 2.6",
+    "dreamactor_m2": "DreamActor M2",
+    "replace_nsfw": "Replace 18+",
+    "animate_nsfw": "Animate 18+",
+}
+SOUND_LABELS = {True: "With sound", False: "Silent"}
+KEEP_SOUND_LABELS = {True: "Keep the sound", False: "No sound"}
+TRANSITION_LABELS = {"cut": "Cut", "fade": "Fade", "dissolve": "Dissolve", "slide": "Slide"}
+MAX_SCALE_LABEL = "Largest (5120 px)"
+
+
+def seconds(amount: int) -> str:
+    return f"{amount} s"
+
+
+def scale_factor(factor: str) -> str:
+    return f"×{factor}"
+
+
+VIDEO_EXPECTED = "I need a video here: send it as a video or as an MP4, MOV or WebM file."
+VIDEO_OR_LINK_EXPECTED = (
+    "I need a video here: send it as a video or as an MP4, MOV or WebM file, or send an "
+    "Instagram or TikTok link to it."
+)
+VIDEO_TYPE_REFUSED = "I can't use that video format. Please send an MP4, MOV or WebM video."
+VIDEO_UNREADABLE = "I couldn't read that video. Please send it again as an MP4 video."
+VIDEO_NOT_FETCHED = "I couldn't fetch that video from Telegram. Please send it again."
+LINK_REFUSED = (
+    "That is not a link to an Instagram or TikTok post or reel. Please send the link you get "
+    "from the app's Share button, or the video itself."
+)
+
+
+def video_too_large(limit: int, local_mode: bool) -> str:
+    if local_mode:
+        return (
+            f"That video is too large: the AI service takes videos up to {_megabytes(limit)}. "
+            "Please send a shorter or smaller one. Nothing was charged."
+        )
+    return (
+        f"That video is too large: Telegram lets me fetch files up to {_megabytes(limit)}. "
+        "Please send a shorter or smaller one. Nothing was charged."
+    )
+
+
+MEASURED["video_seconds"] = "{title} of {seconds} s of video"
+MENU_BUTTONS["animate"] = "Animate"
+RESULT_BUTTONS.update(
+    {
+        "animate": "🎬 Animate",
+        "lipsync": "🗣 Lipsync",
+        "upscale_video": "🔍 Upscale video",
+        "merge": "🎞 Merge with…",
+    }
+)
+VIDEO_MENU_BUTTONS = {
+    "motion": "Motion transfer (use as source)",
+    "upscale_video": "Upscale video",
+    "merge": "Merge",
+}
+VIDEO_MENU = "What should I do with this video? Each button shows its price."
+LINK_MENU = (
+    "What should I do with the video behind this link? Its length is not known until the AI "
+    "service fetches it, so the button shows the most it can cost."
+)
+PRICE_AFTER_VIDEO = "a price that depends on your video, shown before anything is charged"
+
+
+def at_most(price: int) -> str:
+    return f"at most {credits(price)}"
+
+
+def price_line_at_most(price: int) -> str:
+    return (
+        f"Price: at most {credits(price)}. The buttons below change the options, with their "
+        "prices."
+    )
+
+
+def quote_at_most(title: str, price: int, balance: int) -> str:
+    return (
+        f"{title} of a linked video costs at most {credits(price)}. Its length is not known "
+        "until the AI service fetches it, so the most is charged now, and the difference "
+        "comes back once the AI service reports what it charged.\n"
+        f"Your balance: {credits(balance)}.\nStart?"
+    )
+
+
+def quote_leaving_out(
+    title: str, price: int, balance: int, seconds: float, left_out: list[str], limit: int
+) -> str:
+    """A quote of a video too long for some choices, naming them."""
+    return (
+        f"{title} of {max(1, math.ceil(seconds))} s of video costs {credits(price)}. "
+        f"{', '.join(left_out)} take at most {limit} s of video, so they are not offered for "
+        f"this one.\nYour balance: {credits(balance)}.\nStart?"
+    )
+
+
+def clips_so_far(question_text: str, count: int, most: int) -> str:
+    return f"{question_text} {count} of at most {most} so far."
+
+
+def clips_done_button(count: int) -> str:
+    return f"✅ Done: merge these {count}"
+
+
+def result_pick(number: int, title: str, created_at: str) -> str:
+    when = datetime.fromisoformat(created_at).strftime("%d %b %H:%M")
+    return f"🎞 {number}. {title} · {when}"
+
+
+def overcharge_note(title: str) -> str:
+    return f"{title.lower()} cost less than the most charged"
+
+
+def job_done_overcharged(title: str, refunded: int) -> str:
+    return (
+        f"✅ {title}: done. It cost less than the most that was charged: "
+        f"{credits(refunded)} refunded."
+    )
+
+
+SETTING_LABELS.update(
+    {
+        "video_model": "Video model",
+        "video_duration": "Video length",
+        "video_resolution": "Video resolution",
+    }
+)
+
+
+USE_TOOL_BUTTONS["video2video"] = "{name} in the moves of a video"
+
+
+def video_sending(title: str) -> str:
+    return f"⏳ {title}: sending your files to the AI service…"
+
+
+def video_queued(title: str) -> str:
+    return f"⏳ {title}: waiting for its turn at the AI service…"
+
+
+def video_processing(title: str, elapsed: timedelta) -> str:
+    shown = timedelta(seconds=int(elapsed.total_seconds()) // 10 * 10)
+    return (
+        f"⚙️ {title}: the AI service is making the video… {_elapsed(shown)} "
+        "(videos take a few minutes)"
+    )
