@@ -1471,3 +1471,11 @@ def video_processing(title: str, elapsed: timedelta) -> str:
         f"⚙️ {title}: the AI service is making the video… {_elapsed(shown)} "
         "(videos take a few minutes)"
     )
+
+
+def trim_button(seconds: int) -> str:
+    return f"✂️ Use its first {seconds} s"
+
+
+def trimmed_caption(seconds: int) -> str:
+    return f"The first {seconds} s of your video: this is the part I use."

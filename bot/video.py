@@ -46,3 +46,23 @@ def measure(path: Path) -> VideoInfo | None:
             return VideoInfo(stream.width, stream.height, seconds, float(rate))
     except av.FFmpegError:
         return None
+
+
+def trim(source: Path, target: Path, seconds: float) -> None:
+    """Copy the first `seconds` of a video into an MP4, its streams as they are (nothing is
+    encoded again); raises av.FFmpegError when the source cannot be read."""
+    with (
+        av.open(str(source), mode="r") as video,
+        av.open(str(target), mode="w", format="mp4") as cut,
+    ):
+        copies = {
+            stream.index: cut.add_stream_from_template(stream)
+            for stream in video.streams
+            if stream.type in ("video", "audio")
+        }
+        for packet in video.demux(*(video.streams[index] for index in copies)):
+            start = packet.pts if packet.pts is not None else packet.dts
+            if start is None or packet.time_base is None or start * packet.time_base >= seconds:
+                continue  # a flushing packet, or one past the cut
+            packet.stream = copies[packet.stream.index]
+            cut.mux(packet)

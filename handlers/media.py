@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import av
 from telegram import Bot, Message
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import filters
@@ -18,7 +19,7 @@ from bot import texts
 from bot.audio import duration_seconds
 from bot.catalog.model import Input
 from bot.tools import FileInput
-from bot.video import VideoInfo, measure
+from bot.video import VideoInfo, measure, trim
 from providers.models import MAX_UPLOAD_BYTES, MediaKind
 
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
@@ -197,6 +198,40 @@ async def video_from(message: Message, bot: Bot) -> tuple[ReceivedFile, VideoInf
         info = await asyncio.to_thread(measure, path)
     if info is None:
         raise MediaRefused(texts.VIDEO_UNREADABLE)
+    return received, info
+
+
+async def trimmed_video(
+    bot: Bot, chat_id: int, file_id: str, seconds: int
+) -> tuple[ReceivedFile, VideoInfo]:
+    """Cut a video the user sent to its first `seconds` and send them that part, which the
+    bot then uses as theirs (by its new Telegram file), measured again."""
+    with tempfile.TemporaryDirectory(prefix="castbot-trim-") as folder:
+        source, cut = Path(folder) / "source", Path(folder) / "cut.mp4"
+        try:
+            await (await bot.get_file(file_id)).download_to_drive(source)
+        except TelegramError as failed:
+            raise MediaRefused(texts.VIDEO_NOT_FETCHED) from failed
+        try:
+            await asyncio.to_thread(trim, source, cut, seconds)
+        except av.FFmpegError as failed:
+            raise MediaRefused(texts.VIDEO_UNREADABLE) from failed
+        info = await asyncio.to_thread(measure, cut)
+        if info is None:
+            raise MediaRefused(texts.VIDEO_UNREADABLE)
+        sent = await bot.send_video(
+            chat_id,
+            cut,
+            caption=texts.trimmed_caption(seconds),
+            supports_streaming=True,
+            filename="trimmed.mp4",
+        )
+    video = sent.video
+    if video is None:
+        raise MediaRefused(texts.VIDEO_UNREADABLE)
+    received = ReceivedFile(
+        video.file_id, video.file_unique_id, video.mime_type or "video/mp4", video.file_size
+    )
     return received, info
 
 

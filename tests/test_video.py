@@ -635,3 +635,35 @@ async def test_settings_keep_video_defaults_that_animate_uses(
     assert (generation.input["model"], generation.input["duration"]) == ("kling@2.6", 10)
     assert (generation.input["resolution"], generation.input["generate_audio"]) == ("1080p", True)
     assert (await bot.services.user_settings.get(101))["video_duration"] == 10
+
+
+async def test_a_long_source_is_cut_to_30_s_only_when_the_user_asks(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
+) -> None:
+    bot: RunningBot = await start_bot(welcome_credits=200)
+    ann = telegram.user(101)
+    await reach_source_step(ann)
+    long_clip = video_file(64, 64, seconds=45, fps=2)
+    await send_video(ann, long_clip)
+    quote = await ann.wait_for_text("Start?")
+    assert texts.trim_button(30) in labels(quote)
+    await ann.press(quote, texts.trim_button(30))
+    trimmed = await ann.wait_for_text(texts.trimmed_caption(30))
+    assert trimmed.method == "sendVideo" and labels(quote) == []
+    requote = await ann.wait_for_text("Start?")
+    # 720p: 13 + 2.8 x 25 = 83; the per-second modes take 30 s now.
+    assert requote.text == texts.quote("Motion transfer", 83, 200, {"video_seconds": 30.0})
+    assert "DreamActor M2 · 30 credits" in labels(requote)
+    assert texts.trim_button(30) not in labels(requote)
+    await ann.press(requote, "DreamActor M2")
+    await telegram.wait_until(lambda: texts.start_button(30) in labels(requote))
+    await ann.press(requote, texts.start_button(30))
+    generation = await zencreator.wait_for_generation()
+    cut = upload_of(zencreator, generation.input["video_asset"])
+    assert cut == telegram.file_content(trimmed.file_id or "") and cut != long_clip
+    assert generation.charge == 30
+    await bot.services.engine.wait_idle()
+    assert await bot.services.ledger.balance(101) == 200 - 30
+    # The quotes it replaced charged nothing; only the last one ran.
+    states = [job.state for job in await bot.services.jobs.recent(101)]
+    assert states.count("delivered") == 1 and set(states) == {"declined", "delivered"}

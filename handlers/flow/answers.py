@@ -39,19 +39,21 @@ from handlers.flow.menu import (
     settled,
     video_menu_pressed,
 )
-from handlers.flow.steps import advance, options_for, refresh
+from handlers.flow.steps import advance, measured_input, options_for, refresh, trim_limit
 from handlers.media import (
     PHOTO_INPUT,
     VIDEO_INPUT,
     MediaRefused,
     audio_from,
     photo_for,
+    trimmed_video,
     video_file,
     video_from,
 )
 from handlers.parsing import integer
 from providers.models import MediaKind
 from storage.flows import Flow
+from storage.jobs import JobNotQuoted
 
 
 async def on_message(update: Update, context: BotContext) -> None:
@@ -452,6 +454,44 @@ async def _clips_done(
         await advance(update, context, entry, saved, answered=item)
 
 
+async def _trim(
+    update: Update, context: BotContext, entry: Entry, flow: Flow, numbers: list[int]
+) -> None:
+    """Use the first seconds of a video too long for some choices (the user asked for it),
+    and quote the job again with that part."""
+    query = update.callback_query
+    assert query and update.effective_chat
+    limit = trim_limit(context, entry, flow) if flow.step == quoted(entry) else None
+    item = measured_input(entry)
+    if limit is None or item is None or item.measure is None:
+        await _refuse(update)
+        return
+    (source,) = files(flow, item.name)
+    assert source.file_id is not None
+    await query.answer()
+    if flow.quote_job_id is not None:
+        with contextlib.suppress(JobNotQuoted, KeyError):
+            await context.services.engine.decline(flow.quote_job_id, flow.user_id)
+    await query.edit_message_reply_markup(None)
+    try:
+        received, info = await trimmed_video(
+            context.bot, update.effective_chat.id, source.file_id, limit
+        )
+    except MediaRefused as refused:
+        await context.services.flows.end(flow.user_id, flow.revision)
+        await update.effective_chat.send_message(refused.reply)
+        return
+    file = received.as_input(item.field, MediaKind.VIDEO, item.name)
+    saved = await context.services.flows.save(
+        flow,
+        inputs={**flow.inputs, item.name: [file.model_dump()]},
+        measures=info.measures(item.measure),
+        quote_job_id=None,
+    )
+    if saved is not None:
+        await advance(update, context, entry, saved, answered=None)
+
+
 async def _skip(
     update: Update, context: BotContext, entry: Entry, flow: Flow, numbers: list[int]
 ) -> None:
@@ -588,6 +628,7 @@ _ACTIONS = {
     "k": _pick_category,
     "r": _pick_result,
     "d": _clips_done,
+    "t": _trim,
     "s": _skip,
     "o": _open_option,
     "v": _set_option,

@@ -194,7 +194,7 @@ async def advance(
         await flows.end(saved.user_id, saved.revision)
         await place_order(update, context, entry.tool, spec, price)
         return
-    rows = await option_rows(context, entry, saved, sources)
+    rows = await quote_rows(context, entry, saved, sources)
     quote = await offer(
         update,
         context,
@@ -247,6 +247,30 @@ async def video_results(context: BotContext) -> list[str]:
         if output.asset_id
     ]
     return refs[:VIDEO_RESULTS_OFFERED]
+
+
+async def quote_rows(context: BotContext, entry: Entry, flow: Flow, sources: Sources) -> Rows:
+    """The buttons above a quote's Start: its options, and for a video too long for some
+    choices, the offer to use its first seconds."""
+    rows = await option_rows(context, entry, flow, sources)
+    limit = trim_limit(context, entry, flow)
+    if limit is not None and not flow.view:
+        rows.append([button(flow, texts.trim_button(limit), "t")])
+    return rows
+
+
+def trim_limit(context: BotContext, entry: Entry, flow: Flow) -> int | None:
+    """The length to cut the flow's video to, when it is a video the user sent that is too
+    long for some choices; None otherwise."""
+    measured = measured_input(entry)
+    if measured is None or measured.kind is not InputKind.VIDEO:
+        return None
+    source = files(flow, measured.name)
+    if len(source) != 1 or source[0].file_id is None:
+        return None
+    adult = context.services.studio.adult(context.user)
+    left_out = too_long_for(entry, flow.options, adult, flow.measures)
+    return None if left_out is None else left_out[1]
 
 
 def quote_text(context: BotContext, entry: Entry, flow: Flow, price: int, balance: int) -> str:
@@ -416,7 +440,7 @@ async def _requote(
     query = update.callback_query
     assert query and flow.quote_job_id is not None
     services = context.services
-    rows = await option_rows(context, entry, flow, sources)
+    rows = await quote_rows(context, entry, flow, sources)
     if not text_changed:
         job = await services.jobs.get(flow.quote_job_id)
         assert job is not None
