@@ -1479,3 +1479,6 @@ def trim_button(seconds: int) -> str:
 
 def trimmed_caption(seconds: int) -> str:
     return f"The first {seconds} s of your video: this is the part I use."
+
+
+AUDIO_TRACK_EXPECTED = "I need audio here: a voice note or an audio file."

@@ -146,6 +146,8 @@ async def test_animate_offers_only_what_each_model_can_make(
     await open_list(ann, telegram, question, "Model")
     await pick(ann, telegram, question, "WAN 2.6 Flash")
     await ann.wait_for_text("Step 2 of 3: optionally, send audio")
+    await ann.send_photo(PHOTO)
+    assert (await ann.next_message()).text == texts.AUDIO_TRACK_EXPECTED
     await ann.send_voice(duration=3)
     prompt = await ann.wait_for_text("Step 3 of 3")
     assert "✓ With sound · 5 credits" in labels(prompt) and "Silent · 3 credits" in labels(prompt)

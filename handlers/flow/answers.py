@@ -41,6 +41,7 @@ from handlers.flow.menu import (
 )
 from handlers.flow.steps import advance, measured_input, options_for, refresh, trim_limit
 from handlers.media import (
+    AUDIO_INPUT,
     PHOTO_INPUT,
     VIDEO_INPUT,
     MediaRefused,
@@ -153,6 +154,9 @@ async def _take_audio(
     item: Input,
     message: Message,
 ) -> None:
+    if item.max_seconds is None and not AUDIO_INPUT.check_update(update):
+        await message.reply_text(texts.AUDIO_TRACK_EXPECTED)  # no limit to state
+        return
     received = await audio_from(message, context.bot)
     assert received.duration is not None
     if item.max_seconds is not None and received.duration > item.max_seconds:
