@@ -1421,12 +1421,21 @@ def quote_leaving_out(
     )
 
 
-def clips_so_far(question_text: str, count: int, most: int) -> str:
-    return f"{question_text} {count} of at most {most} so far."
+def clips_question(count: int, least: int, most: int) -> str:
+    """The question asking for the next clip, once some are in."""
+    if count < least:
+        return (
+            f"send the next video, or tap one of your earlier videos below. {count} of "
+            f"{least} to {most} so far."
+        )
+    return (
+        "send the next video, tap one of your earlier videos below, or tap Done. "
+        f"{count} of at most {most} so far."
+    )
 
 
-def clips_done_button(count: int) -> str:
-    return f"✅ Done: merge these {count}"
+def clips_done_button(count: int, price: int) -> str:
+    return f"✅ Done: merge these {count} — {credits(price)}"
 
 
 def result_pick(number: int, title: str, created_at: str) -> str:

@@ -391,7 +391,7 @@ async def test_merge_joins_videos_sent_and_earlier_results_in_the_order_given(
     assert "Price: 1 credit" in (first.text or "")
     one, two = video_file(64, 64, 1, 24, color="red"), video_file(64, 64, 1, 24, color="blue")
     await send_video(ann, one)
-    second = await ann.wait_for_text("1 of at most 5 so far")
+    second = await ann.wait_for_text("1 of 2 to 5 so far")
     assert labels(first) == []  # a new question takes the buttons over
     await ann.press(second, picks)
     third = await ann.wait_for_text("2 of at most 5 so far")
@@ -399,7 +399,7 @@ async def test_merge_joins_videos_sent_and_earlier_results_in_the_order_given(
     fourth = await ann.wait_for_text("3 of at most 5 so far")
     await ann.press(fourth, "Fade")
     await telegram.wait_until(lambda: "✓ Fade · 1 credit" in labels(fourth))
-    await ann.press(fourth, texts.clips_done_button(3))
+    await ann.press(fourth, texts.clips_done_button(3, 1))
     generation = await zencreator.wait_for_generation(2)
     assert generation.tool == "video_merger"
     clips = generation.input["clips"]
@@ -450,7 +450,7 @@ async def test_the_video_menu_offers_each_tool_with_its_price(
     await send_video(ann, clip)
     menu = await ann.wait_for_text(texts.VIDEO_MENU)
     await ann.press(menu, "Merge")
-    merge = await ann.wait_for_text("1 of at most 5 so far")
+    merge = await ann.wait_for_text("1 of 2 to 5 so far")
     assert not any("Done" in label for label in labels(merge))
     await bot.services.engine.wait_idle()
     assert await bot.services.ledger.balance(101) == 100 - 1 - 13
@@ -509,11 +509,11 @@ async def test_video_results_chain_into_upscale_and_merge_with_no_upload(
     assert upscale.input["video_asset"] == result
 
     await ann.press(video, texts.RESULT_BUTTONS["merge"])
-    merge = await ann.wait_for_text("1 of at most 5 so far")
+    merge = await ann.wait_for_text("1 of 2 to 5 so far")
     (pick_first,) = [label for label in labels(merge) if label.startswith("🎞 1.")]
     await ann.press(merge, pick_first)
     both = await ann.wait_for_text("2 of at most 5 so far")
-    await ann.press(both, texts.clips_done_button(2))
+    await ann.press(both, texts.clips_done_button(2, 1))
     merged = await zencreator.wait_for_generation(3)
     assert [clip["asset_id"] for clip in merged.input["clips"]][0] == result
     assert len(zencreator.uploads) == uploads

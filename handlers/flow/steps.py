@@ -350,8 +350,9 @@ async def question(
     if item.kind is InputKind.CLIPS:
         gathered = len(files(flow, gathering(item)))
         rows += rows_of(await _result_picks(context, flow))
-        if gathered >= item.min_count:
-            rows.append([button(flow, texts.clips_done_button(gathered), "d")])
+        price = entry.price_of(flow.options, flow.measures, multiplier)
+        if gathered >= item.min_count and price is not None:
+            rows.append([button(flow, texts.clips_done_button(gathered, price), "d")])
     if item.optional:
         rows.append([button(flow, texts.SKIP_BUTTON, "s")])
     price_line = None
@@ -371,7 +372,7 @@ async def question(
         )
     question_text = texts.QUESTIONS[entry.name][item.name]
     if gathered:
-        question_text = texts.clips_so_far(question_text, gathered, item.max_count)
+        question_text = texts.clips_question(gathered, item.min_count, item.max_count)
     text = texts.question(
         step=asked.index(item) + 1,
         steps=len(asked),
