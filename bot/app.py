@@ -21,6 +21,7 @@ from bot.i18n import LOCALES, command_language, user_locale
 from bot.jobs import JobEngine
 from bot.polling import ConflictWatch, WatchedPolls
 from bot.referrals import Referrals
+from bot.settlement import ChargeSettlement
 from bot.studio import AlbumSettler, Studio
 from bot.telegram_limits import TelegramRateLimiter
 from bot.updates import ChatOrderedUpdateProcessor
@@ -171,6 +172,7 @@ async def on_startup(application: CastbotApplication) -> None:
         on_out_of_credits=balance_watch.provider_out_of_credits,
         presenter=ResultButtons(ledger.balance),
         locale_of=locale_of,
+        settlement=ChargeSettlement(provider, settings.credit_multiplier),
     )
     application.bot_data[SERVICES_KEY] = services = Services(
         settings=settings,

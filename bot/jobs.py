@@ -109,6 +109,15 @@ class ResultPresenter(Protocol):
     async def present(self, job: Job) -> ResultCard | None: ...
 
 
+class Settlement(Protocol):
+    """What a finished job cost in the end, for a job charged the most it could cost."""
+
+    async def overcharged(self, job: Job) -> int:
+        """Credits charged beyond what the job cost (0: none, or not known); raises a
+        passing provider error when the provider cannot tell now."""
+        ...
+
+
 class TrainingRecorder(Protocol):
     """Keeps an actor's training state in step with the job that trains it."""
 
@@ -149,6 +158,7 @@ class JobEngine:
         on_out_of_credits: Callable[[], Awaitable[None]] | None = None,
         presenter: ResultPresenter | None = None,
         locale_of: Callable[[int], Awaitable[str]] | None = None,
+        settlement: Settlement | None = None,
     ) -> None:
         self._jobs = jobs
         self._assets = assets
@@ -168,6 +178,8 @@ class JobEngine:
         self._presenter = presenter
         self._locale_of = locale_of
         """The language of a user (by id): a job's texts are written in its user's."""
+        self._settlement = settlement
+        """Gives back what a job charged its most cost less (a linked video's length)."""
         self._worker_name = worker_name
         self._worker = f"{worker_name}/{uuid.uuid4().hex[:12]}"
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -378,7 +390,7 @@ class JobEngine:
         spec = JobSpec.model_validate(job.spec)
         try:
             if job.status_message_id is None:
-                text = texts.job_queued(tool.title)
+                text = submitting_text(tool, spec)
                 message_id = await self._courier.post(job.chat_id, text)
                 job = await self._record(job, status_message_id=message_id, status_text=text)
             started = await self._start(job, tool, spec)
@@ -527,11 +539,7 @@ class JobEngine:
             )
             return job
         elapsed = datetime.now(UTC) - datetime.fromisoformat(job.submitted_at)
-        if generation.status is GenerationStatus.QUEUED:
-            text = texts.job_queued(tool.title)
-        else:
-            text = texts.job_processing(tool.title, elapsed)
-        job = await self._show(job, text)
+        job = await self._show(job, waiting_text(tool, generation.status, elapsed))
         await self._pause(self._poll_interval)
         return job
 
@@ -618,8 +626,19 @@ class JobEngine:
             expected = tool.expected_outputs(JobSpec.model_validate(job.spec).options)
             refund = partial_refund(job.price, len(job.outputs), expected)
             await self._refund(job, refund, texts.refund_note(tool.title))
+        done = texts.job_done(tool.title, refund)
+        if self._settlement is not None and not refund:
+            try:
+                overcharge = await self._settlement.overcharged(job)
+            except TRANSIENT_PROVIDER_ERRORS as err:
+                if await self._wait_out(job, err, self._deadline(job) + DELIVERY_GRACE):
+                    return job
+                overcharge = 0
+            if overcharge:
+                await self._refund(job, overcharge, texts.overcharge_note(tool.title))
+                done = texts.job_done_overcharged(tool.title, overcharge)
         if not unreachable:
-            job = await self._show(job, texts.job_done(tool.title, refund))
+            job = await self._show(job, done)
         job = await self._jobs.finish(job.id, self._worker, unreachable=unreachable)
         if unreachable:
             log.info(
@@ -923,6 +942,25 @@ class _Delivery:
 
     async def _sent(self, sent: dict[str, list[int]]) -> None:
         self.job = await self._record(self.job, sent)
+
+
+def submitting_text(tool: Tool, spec: JobSpec) -> str:
+    """The status message of a job being handed to its provider: a video tool's inputs (up
+    to 50 MB) take a while to send."""
+    if tool.output is OutputKind.VIDEO and any(file.file_id for file in spec.files):
+        return texts.video_sending(tool.title)
+    return texts.job_queued(tool.title)
+
+
+def waiting_text(tool: Tool, status: GenerationStatus, elapsed: timedelta) -> str:
+    """The status message of a running job; a video's says what the AI service is doing,
+    since it takes minutes."""
+    video = tool.output is OutputKind.VIDEO
+    if status is GenerationStatus.QUEUED:
+        return texts.video_queued(tool.title) if video else texts.job_queued(tool.title)
+    if video:
+        return texts.video_processing(tool.title, elapsed)
+    return texts.job_processing(tool.title, elapsed)
 
 
 def exclusive_key(tool: Tool, spec: JobSpec) -> str | None:

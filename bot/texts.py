@@ -86,6 +86,10 @@ TOOL_TITLES = {
     "facegen": N_("New face"),
     "carousel": N_("Angles"),
     "collaber": N_("Together"),
+    "videogen": N_("Animation"),
+    "video2video": N_("Motion transfer"),
+    "video_upscaler": N_("Video upscale"),
+    "video_merger": N_("Merge"),
     "actor_likeness": N_("Likeness training"),
     "actor_voice": N_("Voice clone"),
     "actor_picture": N_("Actor picture"),
@@ -109,6 +113,10 @@ _TOOL_DESCRIPTIONS = {
     "collaber": N_("Two people together in one picture"),
     "faceswap": N_("Put a face from one photo onto another photo"),
     "lipsync": N_("Make a portrait speak your voice note"),
+    "videogen": N_("Bring a photo to life as a short video"),
+    "video2video": N_("Put your character into the moves of a video"),
+    "video_upscaler": N_("Make a video bigger and sharper"),
+    "video_merger": N_("Join 2 to 5 videos into one"),
 }
 
 _COMMAND_DESCRIPTIONS = {
@@ -147,6 +155,19 @@ def price_summary(cheapest: int, varies: bool, per: str | None) -> str:
             text = ngettext("from {count} credit per second", "from {count} credits per second", n)
         else:
             text = ngettext("{count} credit per second", "{count} credits per second", n)
+    elif per == "megapixel":
+        if varies:
+            text = ngettext(
+                "from {count} credit per output megapixel and second",
+                "from {count} credits per output megapixel and second",
+                n,
+            )
+        else:
+            text = ngettext(
+                "{count} credit per output megapixel and second",
+                "{count} credits per output megapixel and second",
+                n,
+            )
     elif varies:
         text = ngettext("from {count} credit", "from {count} credits", n)
     else:
@@ -1017,6 +1038,7 @@ _USE_TOOL_BUTTONS = {
     "by_ref": N_("A similar picture of {name}"),
     "photoshoot": N_("A photoshoot of {name}"),
     "collaber": N_("{name} together with someone"),
+    "video2video": N_("{name} in the moves of a video"),
 }
 
 
@@ -1243,6 +1265,11 @@ def option_label(key: str) -> str:
         "beard": _("Beard"),
         "beard_color": _("Beard colour"),
         "makeup": _("Makeup"),
+        "duration": _("Length"),
+        "sound": _("Sound"),
+        "scale": _("Scale"),
+        "transition": _("Transition"),
+        "keep_audio": _("Audio"),
     }[key]
 
 
@@ -1501,6 +1528,27 @@ _QUESTIONS = {
         "location": N_("optionally, send a photo of the place to put them in."),
         "prompt": N_("optionally, describe what they do together (up to 2,000 characters)."),
     },
+    "videogen": {
+        "photo": N_("send the photo to animate."),
+        "last_frame": N_("optionally, send the last frame — the picture the video should end on."),
+        "audio": N_(
+            "optionally, send audio for the video to follow — a voice note or an audio file."
+        ),
+        "prompt": N_("optionally, describe the motion (up to 2,000 characters)."),
+    },
+    "video2video": {
+        "character": N_("send a photo of your character — the one who takes over the moves."),
+        "source": N_(
+            "now send the video whose moves to use, or an Instagram or TikTok link to it."
+        ),
+    },
+    "video_upscaler": {"video": N_("send the video to make bigger and sharper.")},
+    "video_merger": {
+        "clips": N_(
+            "send the videos to join, one by one in the order they should play, or tap your "
+            "earlier videos below: 2 to 5 in all."
+        ),
+    },
 }
 
 
@@ -1561,12 +1609,20 @@ def price_line(price: int, has_options: bool) -> str:
     return _("Price: {price}.").format(price=credits(price))
 
 
-def quote(title: str, price: int, balance: int, measures: dict[str, float]) -> str:
-    if "audio_seconds" in measures:
-        seconds = max(1, math.ceil(measures["audio_seconds"]))
+def quote(title: str, price: int, balance: int, measures: Mapping[str, float | None]) -> str:
+    audio, video = measures.get("audio_seconds"), measures.get("video_seconds")
+    if audio is not None:
+        seconds = max(1, math.ceil(audio))
         return ngettext(
             "{title} of {seconds} s of audio costs {price}. Your balance: {balance}.\nStart?",
             "{title} of {seconds} s of audio costs {price}. Your balance: {balance}.\nStart?",
+            seconds,
+        ).format(title=_(title), seconds=seconds, price=credits(price), balance=credits(balance))
+    if video is not None:
+        seconds = max(1, math.ceil(video))
+        return ngettext(
+            "{title} of {seconds} s of video costs {price}. Your balance: {balance}.\nStart?",
+            "{title} of {seconds} s of video costs {price}. Your balance: {balance}.\nStart?",
             seconds,
         ).format(title=_(title), seconds=seconds, price=credits(price), balance=credits(balance))
     return _("{title} costs {price}. Your balance: {balance}.\nStart?").format(
@@ -1610,6 +1666,7 @@ _MENU_BUTTONS = {
     "angles": N_("Angles"),
     "lipsync": N_("Lipsync (as portrait)"),
     "actor": N_("Save as actor"),
+    "animate": N_("Animate"),
 }
 
 
@@ -1631,6 +1688,10 @@ _RESULT_BUTTONS = {
     "upscale": N_("🔍 Upscale"),
     "swap": N_("🎭 Face swap into this"),
     "actor": N_("💾 Save as actor"),
+    "animate": N_("🎬 Animate"),
+    "lipsync": N_("🗣 Lipsync"),
+    "upscale_video": N_("🔍 Upscale video"),
+    "merge": N_("🎞 Merge with…"),
 }
 
 
@@ -1671,6 +1732,9 @@ _SETTING_LABELS = {
     "image_count": N_("Images per job"),
     "faceswap_model": N_("Face swap model"),
     "faceswap_resolution": N_("Face swap resolution"),
+    "video_model": N_("Video model"),
+    "video_duration": N_("Video length"),
+    "video_resolution": N_("Video resolution"),
 }
 _SETTINGS_INTRO = N_(
     "Your defaults. Every tool uses them where they fit, and you can still change them for "
@@ -1686,3 +1750,212 @@ def setting_button(label: str, current: str) -> str:
 
 def setting_choice(label: str, chosen: bool) -> str:
     return f"✓ {label}" if chosen else label
+
+
+# --- The video studio ----------------------------------------------------------------------
+
+
+def style_label(name: str) -> str:
+    """A named style the provider lists (`curvy`, `film_noir`), as shown on a button: the
+    provider's own name, in every language (as its LoRAs' and templates' names are)."""
+    return name.replace("_", " ").capitalize()
+
+
+def video_model(value: str) -> str:
+    """A video model's name: brand names, the same in every language, but for its styles."""
+    return {
+        "seedance_pro_fast": "Seedance Pro Fast",
+        "seedance_pro": "Seedance Pro",
+        "seedance_v1_5_pro": "Seedance 1.5 Pro",
+        "kling@1.6": "Kling 1.6",
+        "kling@2.1": "Kling 2.1",
+        "kling@2.5": "Kling 2.5",
+        "kling@2.6": "Kling 2.6",
+        "grok@4.1": "Grok 4.1",
+        "wan@2.5": "WAN 2.5",
+        "wan@2.6": "WAN 2.6",
+        "wan@2.6-flash": "WAN 2.6 Flash",
+        "wan@2.7": "WAN 2.7",
+        "wan@2.2": "WAN 2.2 18+",
+        "wan@2.2-lora": _("WAN 2.2 styles 18+"),
+        "wan@2.7-nsfw": "WAN 2.7 18+",
+    }[value]
+
+
+def motion_mode(value: str) -> str:
+    return {
+        "replace_sfw": _("Replace the person"),
+        "animate_sfw": _("Animate your photo"),
+        "kling_2_6_sfw": "Kling 2.6",
+        "dreamactor_m2": "DreamActor M2",
+        "replace_nsfw": _("Replace 18+"),
+        "animate_nsfw": _("Animate 18+"),
+    }[value]
+
+
+def sound_label(value: bool) -> str:
+    """Whether the AI service makes the video's sound."""
+    return _("With sound") if value else _("Silent")
+
+
+def keep_sound_label(value: bool) -> str:
+    """Whether the source's sound stays in the video."""
+    return _("Keep the sound") if value else _("No sound")
+
+
+def transition_label(value: str) -> str:
+    return {
+        "cut": _("Cut"),
+        "fade": _("Fade"),
+        "dissolve": _("Dissolve"),
+        "slide": _("Slide"),
+    }[value]
+
+
+def seconds(amount: int) -> str:
+    return _("{amount} s").format(amount=amount)
+
+
+def scale_factor(factor: str) -> str:
+    return f"×{factor}"
+
+
+def largest_scale(side: int) -> str:
+    """The upscaler's `max`: as large as the longest side may get."""
+    return _("Largest ({side} px)").format(side=side)
+
+
+_VIDEO_EXPECTED = N_("I need a video here: send it as a video or as an MP4, MOV or WebM file.")
+_VIDEO_OR_LINK_EXPECTED = N_(
+    "I need a video here: send it as a video or as an MP4, MOV or WebM file, or send an "
+    "Instagram or TikTok link to it."
+)
+_VIDEO_TYPE_REFUSED = N_("I can't use that video format. Please send an MP4, MOV or WebM video.")
+_VIDEO_UNREADABLE = N_("I couldn't read that video. Please send it again as an MP4 video.")
+_VIDEO_NOT_FETCHED = N_("I couldn't fetch that video from Telegram. Please send it again.")
+_LINK_REFUSED = N_(
+    "That is not a link to an Instagram or TikTok post or reel. Please send the link you get "
+    "from the app's Share button, or the video itself."
+)
+_AUDIO_TRACK_EXPECTED = N_("I need audio here: a voice note or an audio file.")
+
+
+def video_too_large(limit: int, local_mode: bool) -> str:
+    if local_mode:
+        return _(
+            "That video is too large: the AI service takes videos up to {limit}. "
+            "Please send a shorter or smaller one. Nothing was charged."
+        ).format(limit=_megabytes(limit))
+    return _(
+        "That video is too large: Telegram lets me fetch files up to {limit}. "
+        "Please send a shorter or smaller one. Nothing was charged."
+    ).format(limit=_megabytes(limit))
+
+
+_VIDEO_MENU_BUTTONS = {
+    "motion": N_("Motion transfer (use as source)"),
+    "upscale_video": N_("Upscale video"),
+    "merge": N_("Merge"),
+}
+_VIDEO_MENU = N_("What should I do with this video? Each button shows its price.")
+_LINK_MENU = N_(
+    "What should I do with the video behind this link? Its length is not known until the AI "
+    "service fetches it, so the button shows the most it can cost."
+)
+_PRICE_AFTER_VIDEO = N_("a price that depends on your video, shown before anything is charged")
+
+
+def at_most(price: int) -> str:
+    return _("at most {price}").format(price=credits(price))
+
+
+def price_line_at_most(price: int) -> str:
+    return _(
+        "Price: at most {price}. The buttons below change the options, with their prices."
+    ).format(price=credits(price))
+
+
+def quote_at_most(title: str, price: int, balance: int) -> str:
+    return _(
+        "{title} of a linked video costs at most {price}. Its length is not known until the "
+        "AI service fetches it, so the most is charged now, and the difference comes back "
+        "once the AI service reports what it charged.\nYour balance: {balance}.\nStart?"
+    ).format(title=_(title), price=credits(price), balance=credits(balance))
+
+
+def quote_leaving_out(
+    title: str, price: int, balance: int, seconds: float, left_out: list[str], limit: int
+) -> str:
+    """A quote of a video too long for some choices, naming them."""
+    return ngettext(
+        "{title} of {seconds} s of video costs {price}. {choices} takes at most {limit} s "
+        "of video, so it is not offered for this one.\nYour balance: {balance}.\nStart?",
+        "{title} of {seconds} s of video costs {price}. {choices} take at most {limit} s "
+        "of video, so they are not offered for this one.\nYour balance: {balance}.\nStart?",
+        len(left_out),
+    ).format(
+        title=_(title),
+        seconds=max(1, math.ceil(seconds)),
+        price=credits(price),
+        choices=", ".join(left_out),
+        limit=limit,
+        balance=credits(balance),
+    )
+
+
+def clips_question(count: int, least: int, most: int) -> str:
+    """The question asking for the next clip, once some are in."""
+    if count < least:
+        return _(
+            "send the next video, or tap one of your earlier videos below. {count} of "
+            "{least} to {most} so far."
+        ).format(count=count, least=least, most=most)
+    return _(
+        "send the next video, tap one of your earlier videos below, or tap Done. "
+        "{count} of at most {most} so far."
+    ).format(count=count, most=most)
+
+
+def clips_done_button(count: int, price: int) -> str:
+    return _("✅ Done: merge these {count} — {price}").format(count=count, price=credits(price))
+
+
+def result_pick(number: int, title: str, created_at: str) -> str:
+    """One of the user's earlier video results, as a button: its tool's title and when."""
+    return f"🎞 {number}. {_(title)} · {_date(created_at, 'dd MMM HH:mm')}"
+
+
+def overcharge_note(title: str) -> str:
+    return _("{title} cost less than the most charged").format(title=_(title).lower())
+
+
+def job_done_overcharged(title: str, refunded: int) -> str:
+    return _(
+        "✅ {title}: done. It cost less than the most that was charged: {credits} refunded."
+    ).format(title=_(title), credits=credits(refunded))
+
+
+def video_sending(title: str) -> str:
+    return _("⏳ {title}: sending your files to the AI service…").format(title=_(title))
+
+
+def video_queued(title: str) -> str:
+    return _("⏳ {title}: waiting for its turn at the AI service…").format(title=_(title))
+
+
+def video_processing(title: str, elapsed: timedelta) -> str:
+    # Whole ten-second steps, as job_processing.
+    shown = timedelta(seconds=int(elapsed.total_seconds()) // 10 * 10)
+    return _(
+        "⚙️ {title}: the AI service is making the video… {elapsed} (videos take a few minutes)"
+    ).format(title=_(title), elapsed=_elapsed(shown))
+
+
+def trim_button(seconds: int) -> str:
+    return _("✂️ Use its first {seconds} s").format(seconds=seconds)
+
+
+def trimmed_caption(seconds: int) -> str:
+    return _("The first {seconds} s of your video: this is the part I use.").format(
+        seconds=seconds
+    )

@@ -5,8 +5,12 @@ Everything here is checked before a price is quoted, so a refused input costs no
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 from dataclasses import dataclass, replace
+from pathlib import Path
 
+import av
 from telegram import Bot, Message
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import filters
@@ -15,7 +19,8 @@ from bot import texts
 from bot.audio import duration_seconds
 from bot.catalog.model import Input
 from bot.tools import FileInput
-from providers.models import MediaKind
+from bot.video import VideoInfo, measure, trim
+from providers.models import MAX_UPLOAD_BYTES, MediaKind
 
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
 """The cloud Bot API lets a bot download files up to 20 MB."""
@@ -34,8 +39,12 @@ AUDIO_TYPES = {
     "audio/webm": "webm",
 }
 
+VIDEO_TYPES = {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm"}
+"""What the AI service takes as a video asset."""
+
 PHOTO_INPUT = filters.PHOTO | filters.Document.IMAGE
 AUDIO_INPUT = filters.VOICE | filters.AUDIO | filters.Document.AUDIO
+VIDEO_INPUT = filters.VIDEO | filters.Document.VIDEO
 
 
 class MediaRefused(Exception):
@@ -55,7 +64,7 @@ class ReceivedFile:
     duration: float | None = None
 
     def as_input(self, field: str, kind: MediaKind, stem: str) -> FileInput:
-        extension = (IMAGE_TYPES | AUDIO_TYPES).get(self.mime_type, "bin")
+        extension = (IMAGE_TYPES | AUDIO_TYPES | VIDEO_TYPES).get(self.mime_type, "bin")
         return FileInput(
             field=field,
             file_id=self.file_id,
@@ -140,6 +149,90 @@ async def _measure(bot: Bot, file_id: str) -> float:
     if measured is None:
         raise MediaRefused(texts.AUDIO_UNREADABLE)
     return measured
+
+
+def video_limit(local_mode: bool) -> int:
+    """The largest video the bot takes: what Telegram lets it download (20 MB), or with a
+    local Bot API server (2 GB there) what the AI service takes as an upload (50 MB)."""
+    return MAX_UPLOAD_BYTES if local_mode else DOWNLOAD_LIMIT
+
+
+def video_file(message: Message, local_mode: bool) -> ReceivedFile:
+    """A video, or a video sent as a file, of a type and size the AI service takes."""
+    if message.video:
+        video = message.video
+        received = ReceivedFile(
+            video.file_id, video.file_unique_id, video.mime_type or "video/mp4", video.file_size
+        )
+    elif message.document and (message.document.mime_type or "").startswith("video/"):
+        document = message.document
+        received = ReceivedFile(
+            document.file_id, document.file_unique_id, document.mime_type or "", document.file_size
+        )
+    else:
+        raise MediaRefused(texts.VIDEO_EXPECTED)
+    if received.mime_type not in VIDEO_TYPES:
+        raise MediaRefused(texts.VIDEO_TYPE_REFUSED)
+    limit = video_limit(local_mode)
+    if received.file_size is not None and received.file_size > limit:
+        raise MediaRefused(texts.video_too_large(limit, local_mode))
+    return received
+
+
+async def video_from(message: Message, bot: Bot) -> tuple[ReceivedFile, VideoInfo]:
+    """A video with its size, length and frame rate measured from the file itself (what the
+    sender's client claims is not priced)."""
+    received = video_file(message, bot.local_mode)
+    limit = video_limit(bot.local_mode)
+    with tempfile.TemporaryDirectory(prefix="castbot-video-") as folder:
+        path = Path(folder) / "video"
+        try:
+            await (await bot.get_file(received.file_id)).download_to_drive(path)
+        except BadRequest as refused:
+            # The cloud Bot API refuses files over 20 MB, whatever size the message declared.
+            raise MediaRefused(texts.video_too_large(limit, bot.local_mode)) from refused
+        except TelegramError as failed:
+            raise MediaRefused(texts.VIDEO_NOT_FETCHED) from failed
+        if path.stat().st_size > limit:
+            raise MediaRefused(texts.video_too_large(limit, bot.local_mode))
+        info = await asyncio.to_thread(measure, path)
+    if info is None:
+        raise MediaRefused(texts.VIDEO_UNREADABLE)
+    return received, info
+
+
+async def trimmed_video(
+    bot: Bot, chat_id: int, file_id: str, seconds: int
+) -> tuple[ReceivedFile, VideoInfo]:
+    """Cut a video the user sent to its first `seconds` and send them that part, which the
+    bot then uses as theirs (by its new Telegram file), measured again."""
+    with tempfile.TemporaryDirectory(prefix="castbot-trim-") as folder:
+        source, cut = Path(folder) / "source", Path(folder) / "cut.mp4"
+        try:
+            await (await bot.get_file(file_id)).download_to_drive(source)
+        except TelegramError as failed:
+            raise MediaRefused(texts.VIDEO_NOT_FETCHED) from failed
+        try:
+            await asyncio.to_thread(trim, source, cut, seconds)
+        except av.FFmpegError as failed:
+            raise MediaRefused(texts.VIDEO_UNREADABLE) from failed
+        info = await asyncio.to_thread(measure, cut)
+        if info is None:
+            raise MediaRefused(texts.VIDEO_UNREADABLE)
+        sent = await bot.send_video(
+            chat_id,
+            cut,
+            caption=texts.trimmed_caption(seconds),
+            supports_streaming=True,
+            filename="trimmed.mp4",
+        )
+    video = sent.video
+    if video is None:
+        raise MediaRefused(texts.VIDEO_UNREADABLE)
+    received = ReceivedFile(
+        video.file_id, video.file_unique_id, video.mime_type or "video/mp4", video.file_size
+    )
+    return received, info
 
 
 def _check_size(received: ReceivedFile, max_bytes: int) -> None:

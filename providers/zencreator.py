@@ -51,6 +51,7 @@ from providers.models import (
     MediaKind,
     PhotoshootCategory,
     Template,
+    ToolInfo,
     Transaction,
     net_charge,
 )
@@ -172,6 +173,11 @@ class ZenCreatorClient:
     async def templates(self) -> list[Template]:
         response = await self._transport.get(self._transport.url("templates"))
         return parse(Listing[Template], response).items
+
+    async def tool(self, name: str) -> ToolInfo:
+        """One tool with its input schema (NotFoundError for a tool the catalog lacks)."""
+        response = await self._transport.get(self._transport.url("tools", name))
+        return parse(ToolInfo, response)
 
     async def photoshoot_categories(self) -> list[PhotoshootCategory]:
         url = self._transport.url("photoshoot-categories")

@@ -39,6 +39,7 @@ async def test_the_menu_shows_every_tool_with_its_price(
         "Similar · 1 credit",
         "Angles · 4 credits",
         "Lipsync (as portrait) · 3 credits/s",
+        "Animate · 4 credits",
         "Save as actor",
     ]
 

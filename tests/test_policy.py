@@ -40,17 +40,14 @@ async def back(user: EmulatedUser, telegram: BotApiEmulator, message: SentMessag
     await telegram.wait_until(lambda: texts.BACK_BUTTON not in labels(message))
 
 
-def styles_for(model: str) -> list[dict[str, str]]:
-    """Two LoRA styles the fake lists for `model`: one harmless, one that undresses."""
-    return [
-        {
-            "id": "lora_grain",
-            "name": "Film grain",
-            "description": "35 mm film look",
-            "model": model,
-        },
-        {"id": "lora_strip", "name": "Strip", "description": "", "model": model},
-    ]
+def list_styles(zencreator: FakeZenCreator) -> None:
+    """The fake's by_prompt schema lists two named styles next time: one harmless, one that
+    undresses."""
+    styles = {"film_grain": {"type": "number"}, "strip": {"type": "number"}}
+    schema = {"properties": {"loras": {"type": ["object", "null"], "properties": styles}}}
+    zencreator.respond_next(
+        "GET /tools/by_prompt", json={"name": "by_prompt", "input_schema": schema}
+    )
 
 
 async def test_a_double_tap_on_a_setting_saves_it_and_answers_both_taps(
@@ -120,7 +117,7 @@ async def test_settings_are_kept_across_a_restart_and_fill_every_flow(
 async def test_with_nsfw_off_no_nsfw_model_or_undressing_appears_anywhere(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
-    zencreator.loras += styles_for("GENERAL_SFW")
+    list_styles(zencreator)
     ann = telegram.user(101)
     await ann.send_text("/settings")
     settings = await ann.wait_for_text(texts.SETTINGS_INTRO)
@@ -168,7 +165,7 @@ async def test_with_nsfw_on_models_appear_only_after_the_18_plus_confirmation(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
     bot: RunningBot = await start_bot(allow_nsfw=True)
-    zencreator.loras += styles_for("SDXL_NSFW")
+    list_styles(zencreator)
     ann = telegram.user(101)
     await ann.send_text("/imagine a cat")
     quote = await ann.wait_for_text("Start?")

@@ -104,7 +104,12 @@ SAMPLES: dict[str, list[tuple[Any, ...]]] = {
     "title": [("Face swap",)],
     "credits": [(1,), (2,), (5,), (21,), (BIG,)],
     "price_summary": [(1, False, None), (BIG, True, "image"), (3, True, "second"), (2, True, None)]
-    + [(1, False, "image"), (3, False, "second")],
+    + [
+        (1, False, "image"),
+        (3, False, "second"),
+        (BIG, True, "megapixel"),
+        (2, False, "megapixel"),
+    ],
     "commands": [([("faceswap", "faceswap", "from 1234567 credits per image")] * 10,)],
     "welcome": [(LONG_NAME, True, BIG, BIG, True), ("Ann", False, 0, 0, False)],
     "help_text": [(command_menu(1000.0),)],
@@ -210,7 +215,11 @@ SAMPLES: dict[str, list[tuple[Any, ...]]] = {
         }
     ],
     "price_line": [(BIG, True), (1, False)],
-    "quote": [("Lipsync", BIG, BIG, {"audio_seconds": 34.2}), ("Photoshoot", BIG, BIG, {})],
+    "quote": [
+        ("Lipsync", BIG, BIG, {"audio_seconds": 34.2}),
+        ("Photoshoot", BIG, BIG, {}),
+        ("Video upscale", BIG, BIG, {"video_seconds": 3599.2, "video_width": 1920.0}),
+    ],
     "again_quote": [("Likeness training", BIG, BIG)],
     "option_button": [("Likeness to the reference", "Very close")],
     "choice_button": [("Premium, keep face", BIG, True), ("None", None, False)],
@@ -219,6 +228,33 @@ SAMPLES: dict[str, list[tuple[Any, ...]]] = {
     "result_card": [("Similar picture", 1, BIG, BIG, True), ("Photoshoot", 8, BIG, 0, False)],
     "setting_button": [("Face swap resolution", "4K")],
     "setting_choice": [("Flux Klein templates 18+", True)],
+    "style_label": [("film_noir",)],
+    "video_model": [("wan@2.2-lora",), ("seedance_pro_fast",)],
+    "motion_mode": [("replace_sfw",), ("dreamactor_m2",)],
+    "sound_label": [(True,), (False,)],
+    "keep_sound_label": [(True,), (False,)],
+    "transition_label": [("dissolve",)],
+    "seconds": [(15,)],
+    "scale_factor": [("100",)],
+    "largest_scale": [(5120,)],
+    "video_too_large": [(20 * 1024 * 1024, False), (50 * 1024 * 1024, True)],
+    "at_most": [(BIG,)],
+    "price_line_at_most": [(BIG,)],
+    "quote_at_most": [("Motion transfer", BIG, BIG)],
+    "quote_leaving_out": [
+        ("Motion transfer", BIG, BIG, 3599.4, ["Kling 2.6", "DreamActor M2"], 30),
+        ("Motion transfer", 19, 0, 30.6, ["Kling 2.6"], 30),
+    ],
+    "clips_question": [(1, 2, 5), (4, 2, 5)],
+    "clips_done_button": [(5, BIG)],
+    "result_pick": [(8, "Motion transfer", ISO)],
+    "overcharge_note": [("Motion transfer",)],
+    "job_done_overcharged": [("Motion transfer", BIG)],
+    "video_sending": [("Motion transfer",)],
+    "video_queued": [("Motion transfer",)],
+    "video_processing": [("Motion transfer", timedelta(hours=1, seconds=5))],
+    "trim_button": [(30,)],
+    "trimmed_caption": [(30,)],
 }
 """Representative arguments of every text function: long names, large numbers, each form."""
 
@@ -229,10 +265,12 @@ LANGUAGE_NEUTRAL = {
     "menu_button",
     "setting_button",
     "setting_choice",
+    "style_label",
+    "scale_factor",
 }
 """Functions that only arrange texts translated elsewhere (names, labels, prices)."""
 
-CAPTIONS = {"result_card", "SAVED_FACE_CAPTION"}
+CAPTIONS = {"result_card", "SAVED_FACE_CAPTION", "trimmed_caption"}
 CALLBACK_ANSWERS = {"SETTING_SAVED", "ADULT_CONFIRMED", "image_type_refused"}
 """Texts a button press is answered with; those handlers pass as `answer(texts.X` are found
 in handlers/ by `callback_answer_names`."""

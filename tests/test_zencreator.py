@@ -647,6 +647,23 @@ async def test_catalog_lists_come_back_as_models(
     assert all(r.headers["Authorization"] == f"Bearer {KEY}" for r in fake.requests)
 
 
+async def test_a_tool_lists_the_named_styles_of_its_input(
+    fake: FakeZenCreator, client: ZenCreatorClient
+) -> None:
+    by_prompt = await client.tool("by_prompt")
+    assert by_prompt.name == "by_prompt"
+    assert by_prompt.listed_names("loras") == ["athletic", "curvy", "petite", "slim"]
+    assert by_prompt.listed_names("positive_prompt") == []
+    assert by_prompt.listed_names("no_such_field") == []
+    assert fake.requests[-1].path == f"{API}/tools/by_prompt"
+    with pytest.raises(NotFoundError):
+        await client.tool("no_such_tool")
+
+    schema = {"properties": {"loras": {"propertyNames": {"enum": ["noir", 7]}}}}
+    fake.respond_next("GET /tools/by_ref", json={"name": "by_ref", "input_schema": schema})
+    assert (await client.tool("by_ref")).listed_names("loras") == ["noir", "7"]
+
+
 async def test_catalog_shapes_are_read_leniently(
     fake: FakeZenCreator, client: ZenCreatorClient
 ) -> None:

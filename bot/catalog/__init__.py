@@ -21,7 +21,7 @@ from bot.catalog.image import (
     UPSCALE,
 )
 from bot.catalog.model import Entry
-from bot.catalog.video import LIPSYNC_ENTRY
+from bot.catalog.video import ANIMATE, LIPSYNC_ENTRY, MERGE, MOTION, UPSCALE_VIDEO
 from bot.i18n import use_locale
 from bot.pricing import to_bot_credits
 
@@ -38,6 +38,10 @@ CATALOG: dict[str, Entry] = {
         TOGETHER,
         FACESWAP_ENTRY,
         LIPSYNC_ENTRY,
+        ANIMATE,
+        MOTION,
+        UPSCALE_VIDEO,
+        MERGE,
     )
 }
 
@@ -48,7 +52,15 @@ def command_menu(multiplier: float) -> list[tuple[str, str]]:
     tools = []
     for entry in CATALOG.values():
         amounts = sorted({to_bot_credits(row.credits, multiplier) for row in entry.price.rows})
-        per = "second" if entry.price.per_second else "image" if entry.price.per_count else None
+        per = (
+            "megapixel"
+            if entry.price.enlargement
+            else "second"
+            if entry.price.per_second
+            else "image"
+            if entry.price.per_count
+            else None
+        )
         summary = texts.price_summary(amounts[0], len(amounts) > 1, per)
         tools.append((entry.command, entry.name, summary))
     return texts.commands(tools)

@@ -165,12 +165,7 @@ IMAGINE = Entry(
             Mode.FAST.value,
         ),
         count_option("batch_size", 4),
-        Option(
-            "loras",
-            option_label("style"),
-            source=Source.LORAS,
-            wire=Wire.STYLE,
-        ),
+        Option("loras", option_label("style"), source=Source.STYLES, wire=Wire.STYLE),
     ),
     price=Price(
         (
@@ -331,7 +326,7 @@ SIMILAR = Entry(
             1.0,
         ),
         count_option("batch_size", 4),
-        Option("loras", option_label("style"), source=Source.LORAS, wire=Wire.STYLE),
+        Option("loras", option_label("style"), source=Source.STYLES, wire=Wire.STYLE),
     ),
     price=Price(
         (

@@ -91,7 +91,10 @@ def option_values(
     if option.source is not None:
         items = [(item.id, item.label) for item in sources.get(option.field, [])]
         return items if option.required else [(None, texts.NO_STYLE), *items]
-    return [(c.value, c.label) for c in offered(entry, option, flow.options, adult, sources)]
+    return [
+        (c.value, c.label)
+        for c in offered(entry, option, flow.options, adult, sources, flow.measures)
+    ]
 
 
 def _label_of(option: Option, value: Value, sources: Sources) -> str:
@@ -117,7 +120,9 @@ def _choice_rows(
     multiplier = context.services.settings.credit_multiplier
     buttons = []
     for number, (value, label) in enumerate(option_values(entry, option, flow, adult, sources)):
-        trial = resolve(entry, {**flow.options, option.field: value}, {}, adult, sources)
+        trial = resolve(
+            entry, {**flow.options, option.field: value}, {}, adult, sources, flow.measures
+        )
         price = entry.price_of(trial, flow.measures, multiplier)
         chosen = flow.options.get(option.field) == value
         buttons.append(button(flow, texts.choice_button(label, price, chosen), "v", index, number))
