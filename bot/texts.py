@@ -1695,14 +1695,27 @@ _RESULT_BUTTONS = {
 }
 
 
-def result_card(title: str, count: int, price: int, balance: int, reusable: bool) -> str:
-    """The caption of a delivered result: what was made, what it cost, the balance left."""
+def result_card(
+    title: str,
+    count: int,
+    price: int,
+    balance: int,
+    reusable: bool,
+    charged_at_most: bool = False,
+) -> str:
+    """The caption of a delivered result: what was made, what it cost, the balance left. A
+    job charged the most it could cost (a linked video) is settled only after its delivery."""
     made = ngettext("{title}: your result is ready.", "{title}: {count} results.", count).format(
         title=_(title), count=count
     )
-    cost = _("Price: {price}. Balance left: {balance}.").format(
-        price=credits(price), balance=credits(balance)
-    )
+    if charged_at_most:
+        cost = _(
+            "Charged: {price}, the most it can cost; the difference comes back once the AI "
+            "service reports what it charged. Balance left: {balance}."
+        )
+    else:
+        cost = _("Price: {price}. Balance left: {balance}.")
+    cost = cost.format(price=credits(price), balance=credits(balance))
     follow = _("Use it next without sending it again:") if reusable else _("Make another one:")
     return f"{made}\n{cost}\n{follow}"
 

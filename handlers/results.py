@@ -80,14 +80,22 @@ class ResultButtons:
                     ]
                 )
         # A partial job's shortfall is refunded right after its delivery: the caption already
-        # counts it, so the price and balance it shows stay true.
+        # counts it, so the price and balance it shows stay true. A job charged its most (a
+        # linked video) is settled once the provider reports its charge, which it cannot know
+        # yet: the caption says so.
+        spec = JobSpec.model_validate(job.spec)
         refund = 0
         if job.state is JobState.PARTIAL:
-            expected = entry.tool.expected_outputs(JobSpec.model_validate(job.spec).options)
+            expected = entry.tool.expected_outputs(spec.options)
             refund = partial_refund(job.price, len(job.outputs), expected)
         balance = await self._balance_of(job.user_id) + refund
         caption = texts.result_card(
-            entry.tool.title, len(job.outputs), job.price - refund, balance, reusable
+            entry.tool.title,
+            len(job.outputs),
+            job.price - refund,
+            balance,
+            reusable,
+            charged_at_most=spec.charged_at_most,
         )
         return ResultCard(caption, InlineKeyboardMarkup(rows))
 

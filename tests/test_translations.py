@@ -225,7 +225,11 @@ SAMPLES: dict[str, list[tuple[Any, ...]]] = {
     "choice_button": [("Premium, keep face", BIG, True), ("None", None, False)],
     "menu_button": [("Face swap: use as target", "1234567 credits")],
     "photo_menu": [(1,), (10,)],
-    "result_card": [("Similar picture", 1, BIG, BIG, True), ("Photoshoot", 8, BIG, 0, False)],
+    "result_card": [
+        ("Similar picture", 1, BIG, BIG, True),
+        ("Photoshoot", 8, BIG, 0, False),
+        ("Motion transfer", 1, BIG, BIG, True, True),
+    ],
     "setting_button": [("Face swap resolution", "4K")],
     "setting_choice": [("Flux Klein templates 18+", True)],
     "style_label": [("film_noir",)],

@@ -290,7 +290,13 @@ async def test_a_link_is_charged_its_most_and_settled_at_the_real_charge(
     assert generation.input["instagram_url"] == reel and generation.input["video_asset"] is None
     assert generation.input["mode"] == "dreamactor_m2"
     assert generation.charge == 10  # the fake's linked videos are 10 s long
-    await next_media(ann, "sendVideo")
+    video = await next_media(ann, "sendVideo")
+    # Delivered before the provider's charge is read: the caption does not pass the most
+    # charged off as the price.
+    assert video.caption == texts.result_card(
+        "Motion transfer", 1, 30, 70, reusable=True, charged_at_most=True
+    )
+    assert "Price: 30 credits." not in (video.caption or "")
     await bot.services.engine.wait_idle()
     assert await bot.services.ledger.balance(101) == 100 - 30 + 20
     (job,) = [job for job in await bot.services.jobs.recent(101) if job.state == "delivered"]
