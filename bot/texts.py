@@ -1726,6 +1726,10 @@ _RESULT_EXPIRED = N_(
     "This result can't be used again: it has expired at the AI service. Please send it as a "
     "photo instead."
 )
+_VIDEO_RESULT_EXPIRED = N_(
+    "This video can't be used again: it has expired at the AI service. Please send the video "
+    "itself instead."
+)
 _ACTOR_PHOTO_TYPES_REFUSED = N_(
     "An actor's photo must be a JPEG or PNG. Please send one of those."
 )

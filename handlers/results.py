@@ -145,9 +145,17 @@ async def pick_output(
         return None
     index = number or 0
     if index >= len(job.outputs) or not job.outputs[index].asset_id:
-        await query.answer(texts.RESULT_EXPIRED, show_alert=True)
+        await query.answer(expired(job), show_alert=True)
         return None
     return index, job.outputs[index]
+
+
+def expired(job: Job) -> str:
+    """What to say of a result that can't be used again: send it yourself, photo or video."""
+    entry = CATALOG.get(job.tool)
+    if entry is not None and entry.tool.output is OutputKind.VIDEO:
+        return texts.VIDEO_RESULT_EXPIRED
+    return texts.RESULT_EXPIRED
 
 
 async def on_result(update: Update, context: BotContext) -> None:
@@ -190,7 +198,7 @@ async def on_result(update: Update, context: BotContext) -> None:
         # Priced by the video itself: measure the result, which stays at the AI service.
         info = await context.services.studio.measure_video(output.url)
         if info is None:
-            await query.answer(texts.RESULT_EXPIRED, show_alert=True)
+            await query.answer(expired(job), show_alert=True)
             return
         measures = info.measures(measure)
     await query.answer()

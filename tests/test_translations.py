@@ -275,7 +275,13 @@ LANGUAGE_NEUTRAL = {
 """Functions that only arrange texts translated elsewhere (names, labels, prices)."""
 
 CAPTIONS = {"result_card", "SAVED_FACE_CAPTION", "trimmed_caption"}
-CALLBACK_ANSWERS = {"SETTING_SAVED", "ADULT_CONFIRMED", "image_type_refused"}
+CALLBACK_ANSWERS = {
+    "SETTING_SAVED",
+    "ADULT_CONFIRMED",
+    "image_type_refused",
+    "RESULT_EXPIRED",
+    "VIDEO_RESULT_EXPIRED",
+}
 """Texts a button press is answered with; those handlers pass as `answer(texts.X` are found
 in handlers/ by `callback_answer_names`."""
 INVOICE_TITLES = {"invoice_title", "plan_title"}

@@ -677,3 +677,29 @@ async def test_a_long_source_is_cut_to_30_s_only_when_the_user_asks(
     # The quotes it replaced charged nothing; only the last one ran.
     states = [job.state for job in await bot.services.jobs.recent(101)]
     assert states.count("delivered") == 1 and set(states) == {"declined", "delivered"}
+
+
+async def test_a_video_result_gone_from_the_ai_service_asks_for_the_video_itself(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
+) -> None:
+    bot: RunningBot = await start_bot(welcome_credits=100)
+    ann = telegram.user(101)
+    await ann.send_text("/animate")
+    await accept_terms(ann)
+    await ann.wait_for_text("Step 1 of 2")
+    await ann.send_photo(PHOTO)
+    question = await ann.wait_for_text("Step 2 of 2")
+    await ann.press(question, texts.SKIP_BUTTON)
+    video = await next_media(ann, "sendVideo")
+    await bot.services.engine.wait_idle()
+    (job,) = await bot.services.jobs.recent(101)
+    gone = job.outputs[0].model_copy(update={"url": f"{zencreator.base_url}/files/gone"})
+    async with bot.services.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE jobs SET outputs = ? WHERE id = ?", (f"[{gone.model_dump_json()}]", job.id)
+        )
+    answered = len(ann.callback_answers())
+    await ann.press(video, texts.RESULT_BUTTONS["upscale_video"])
+    await telegram.wait_until(lambda: len(ann.callback_answers()) == answered + 1)
+    assert ann.callback_answers()[-1]["text"] == texts.VIDEO_RESULT_EXPIRED
+    assert await bot.services.ledger.balance(101) == 96

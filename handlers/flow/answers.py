@@ -424,7 +424,7 @@ async def _pick_result(
     index = int(output_number)
     output = job.outputs[index] if job is not None and index < len(job.outputs) else None
     if job is None or job.user_id != context.user.id or output is None or not output.asset_id:
-        await query.answer(texts.RESULT_EXPIRED, show_alert=True)
+        await query.answer(texts.VIDEO_RESULT_EXPIRED, show_alert=True)
         return
     await query.answer()
     number = len(files(flow, gathering(item))) + 1
