@@ -1,7 +1,7 @@
 """Every user-facing string, in one place, in the language of whoever reads it.
 
 The texts are written in English, the source language; bot/locales/ holds their translations
-(bot/i18n.py loads them; the README's *Languages* says how to add a text or a language).
+(bot/i18n.py loads them; the README's *Adding a text or a language* says how).
 
 - A function renders its text with `_()` (or `ngettext()` for a number's plural forms, or
   `pgettext()` where a word's translation depends on what it is about), always a whole

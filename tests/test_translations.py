@@ -431,7 +431,7 @@ def test_every_text_function_has_samples_and_every_constant_is_translated() -> N
         and name not in OPERATOR_CONSTANTS
         and name not in vars(i18n)
     ]
-    assert plain == [], "wrap these in N_() as _NAME (README, Languages), or mark them operator"
+    assert plain == [], "wrap these in N_() as _NAME (README: adding a text) or mark them operator"
 
 
 def test_no_text_is_left_in_english() -> None:
