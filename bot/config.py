@@ -48,7 +48,7 @@ class DatabaseSettings(BaseSettings):
 
 
 class Settings(DatabaseSettings):
-    """Every variable of the operator table in DESIGN.md."""
+    """Every operator variable (the README's settings table)."""
 
     telegram_bot_token: SecretStr
     telegram_api_url: str = "https://api.telegram.org"

@@ -63,7 +63,7 @@ class Tool:
     """What is delivered; None for trainings, whose result is recorded on the actor."""
     input_model: type[BaseModel]
     deadline: timedelta
-    """After submission; a job still running then is failed and refunded."""
+    """Counted from the charge; a job whose result is not in by then is failed and refunded."""
     kind: ToolKind = ToolKind.GENERATION
     count_option: str | None = None
     """The option that sets how many outputs a job makes (`batch_size`, `number_of_images`);
