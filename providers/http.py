@@ -21,7 +21,8 @@ import mimetypes
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, BinaryIO, Final, TypeVar
+from types import TracebackType
+from typing import Any, BinaryIO, Final, Self, TypedDict, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -244,6 +245,46 @@ class ApiTransport:
         """Close the HTTP client, unless it was handed in (then its owner closes it)."""
         if self._owns_http:
             await self._http.aclose()
+
+
+class TransportOptions(TypedDict, total=False):
+    """What a provider client's constructor takes on for its `ApiTransport` (see there)."""
+
+    http_client: httpx.AsyncClient | None
+    max_retries: int
+    timeout: httpx.Timeout | None
+    budget: RateBudget | None
+    sleep: Sleep
+
+
+class ApiClient:
+    """What every HTTP provider client shares: one transport, the downloads of its outputs,
+    closing, and use as an async context manager."""
+
+    def __init__(self, transport: ApiTransport) -> None:
+        self._transport = transport
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={str(self._transport.base)!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def download(self, url: str, into: BinaryIO, max_bytes: int) -> int:
+        """Stream one output into `into`; the credentials go along only to the API's own
+        origin."""
+        return await self._transport.download(url, into, max_bytes)
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
 
 
 def parse(model: type[_Model], response: httpx.Response) -> _Model:
