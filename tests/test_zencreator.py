@@ -555,7 +555,7 @@ async def test_unexpected_bodies_are_response_validation_errors(
 async def test_a_non_json_error_page_keeps_its_status(
     fake: FakeZenCreator, client: ZenCreatorClient
 ) -> None:
-    fake.fail_next("GET /balance", 502, body="<html>bad gateway</html>", times=10)
+    fake.respond_next("GET /balance", 502, text="<html>bad gateway</html>", times=10)
     with pytest.raises(InternalServerError) as caught:
         await client.balance()
     assert caught.value.status_code == 502 and caught.value.body == "<html>bad gateway</html>"
