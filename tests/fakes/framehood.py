@@ -103,14 +103,6 @@ DISABLED_MESSAGE = "Actor models are temporarily disabled"
 MIN_TRAINING_IMAGES = 4
 MAX_TRAINING_IMAGES = 30
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
-IMAGE_SIZES = (
-    "square_hd",
-    "square",
-    "portrait_4_3",
-    "portrait_16_9",
-    "landscape_4_3",
-    "landscape_16_9",
-)
 DEFAULT_IMAGE_SIZE = "portrait_16_9"
 VOICE_LABEL_KEYS = frozenset({"language", "accent", "gender", "age"})
 

@@ -82,8 +82,8 @@ Freezing the code under test at a step: ``hold = zc.hold("POST /generations",
 handled=True)`` keeps the next matching request waiting (after it took effect, with
 ``handled``) until ``hold.release()``; ``await hold.wait_reached()`` waits for it to arrive.
 
-Waiting, without sleeps: ``await zc.wait_for_generation(count)``, ``wait_for_upload(count)``
-and ``wait_until(predicate)`` re-check whenever the fake handles a request or changes
+Waiting, without sleeps: ``await zc.wait_for_generation(count)`` and
+``wait_until(predicate)`` re-check whenever the fake handles a request or changes
 state, and raise TimeoutError with the latest requests after ``timeout`` seconds.
 
 Outputs are served twice: ``download_url`` under the API (Bearer auth, read budget) and
@@ -568,11 +568,6 @@ class FakeZenCreator(FakeProviderServer):
         """Wait until `count` generations were started; return the count-th."""
         await self.wait_until(lambda: len(self.generations) >= count, timeout)
         return list(self.generations.values())[count - 1]
-
-    async def wait_for_upload(self, count: int = 1, timeout: float = 5.0) -> UploadRecord:
-        """Wait until `count` assets were uploaded; return the count-th."""
-        await self.wait_until(lambda: len(self.uploads) >= count, timeout)
-        return self.uploads[count - 1]
 
     # --- Internals: state
 
