@@ -75,7 +75,7 @@ from providers.models import (
     TrainingState,
     WireModel,
 )
-from providers.ratelimit import Priority
+from providers.ratelimit import Clock, Priority
 
 if TYPE_CHECKING:
     from providers.base import ActorProvider
@@ -268,7 +268,7 @@ class FramehoodClient(ApiClient):
         base_url: str,
         *,
         availability_ttl: float = DEFAULT_AVAILABILITY_TTL,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = time.monotonic,
         **options: Unpack[TransportOptions],
     ) -> None:
         """`availability_ttl` is how long `available()` trusts what it learned; `clock`

@@ -40,7 +40,7 @@ from providers.errors import (
     make_status_error,
 )
 from providers.models import MediaKind
-from providers.ratelimit import Bucket, Priority, RateBudget, Slot, Ticket
+from providers.ratelimit import Bucket, Priority, RateBudget, Sleep, Slot, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,6 @@ MAX_RETRY_AFTER: Final = 60.0
 DOWNLOAD_CHUNK: Final = 64 * 1024
 """Bytes a download holds in memory at a time."""
 
-Sleep = Callable[[float], Awaitable[None]]
 _Model = TypeVar("_Model", bound=pydantic.BaseModel)
 _Result = TypeVar("_Result")
 

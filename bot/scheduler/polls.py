@@ -33,9 +33,8 @@ from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
 from bot.scheduler.expectations import Expectations
+from providers.ratelimit import Clock, Sleep
 
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
 StatusT = TypeVar("StatusT")
 
 DEFAULT_CONCURRENCY: Final = 4
