@@ -105,7 +105,7 @@ class Settings(DatabaseSettings):
         if not isinstance(value, str):
             return value
         parts = [part.strip() for part in value.split(",") if part.strip()]
-        if not all(part.lstrip("-").isdigit() for part in parts):
+        if not all(part.lstrip("-").isdecimal() for part in parts):
             raise ValueError("must be comma-separated numeric Telegram user ids")
         return frozenset(int(part) for part in parts)
 
@@ -174,7 +174,7 @@ def _credit_pairs(value: object) -> object:
     packs = []
     for part in value.split(","):
         credits, _, stars = part.strip().partition(":")
-        if not (credits.isdigit() and stars.isdigit() and int(credits) and int(stars)):
+        if not (credits.isdecimal() and stars.isdecimal() and int(credits) and int(stars)):
             raise ValueError(
                 "must be comma-separated credits:stars pairs of positive whole numbers,"
                 " like 100:50,500:200"

@@ -87,7 +87,7 @@ def parse_limits(text: str) -> dict[Bucket, int]:
     for part in text.split(","):
         name, _, amount = part.strip().partition("=")
         name, amount = name.strip(), amount.strip()
-        if name not in BUCKETS or not amount.isdigit() or int(amount) < 1:
+        if name not in BUCKETS or not amount.isdecimal() or int(amount) < 1:
             raise ValueError(
                 "must be comma-separated bucket=count pairs, with buckets read, generate and"
                 " upload and counts of at least 1, like read=60,generate=10,upload=30"
