@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import inspect
 import io
 import itertools
 import json
@@ -1434,12 +1433,7 @@ class BotApiEmulator:
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until predicate() holds; it is re-checked whenever the fake handles a request."""
-        if not await self._changes.wait_for(predicate, timeout):
-            try:
-                source = inspect.getsource(predicate).strip()
-            except (OSError, TypeError):
-                source = repr(predicate)
-            raise TimeoutError(f"still false after {timeout}s: {source}\n{self._history(None)}")
+        await self._changes.wait_until(predicate, timeout, lambda: self._history(None))
 
     # --- Internal state helpers
 

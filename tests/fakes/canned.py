@@ -5,7 +5,6 @@ errors into answers)."""
 from __future__ import annotations
 
 import fnmatch
-import inspect
 import itertools
 import json as jsonlib
 import traceback
@@ -158,12 +157,7 @@ class FakeProviderServer:
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until predicate() holds; re-checked whenever the fake handles a request."""
-        if not await self._changes.wait_for(predicate, timeout):
-            try:
-                source = inspect.getsource(predicate).strip()
-            except (OSError, TypeError):
-                source = repr(predicate)
-            raise TimeoutError(f"still false after {timeout}s: {source}\n{self._history()}")
+        await self._changes.wait_until(predicate, timeout, self._history)
 
     def requests_for(self, target: str) -> list[RequestRecord]:
         """The requests matching `target` (the syntax of `fail_next`), in order."""
