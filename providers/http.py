@@ -11,6 +11,9 @@ settled with the answer, so a refused attempt gives its slot back. Error respons
 
 Credentials go only to the API's own origin and never appear in a repr, a log line or an
 exception message.
+
+Each client (ZenCreator, Scenario, Framehood) is an `ApiClient` over one transport, made
+from its own credentials and the caller's `TransportOptions`.
 """
 
 from __future__ import annotations
