@@ -68,17 +68,22 @@ def current_locale() -> str:
 
 def set_locale(locale: str) -> None:
     """Write the texts in `locale` for the rest of the current task (an update, a job)."""
-    _current.set(locale if locale in LOCALES else SOURCE_LOCALE)
+    _current.set(_spoken(locale))
 
 
 @contextmanager
 def use_locale(locale: str) -> Iterator[None]:
     """Write the texts in `locale` inside the block only."""
-    token = _current.set(locale if locale in LOCALES else SOURCE_LOCALE)
+    token = _current.set(_spoken(locale))
     try:
         yield
     finally:
         _current.reset(token)
+
+
+def _spoken(locale: str) -> str:
+    """`locale` if the bot speaks it, else the source language."""
+    return locale if locale in LOCALES else SOURCE_LOCALE
 
 
 def catalog_path(locale: str) -> Path:

@@ -7,7 +7,6 @@ user's Telegram app; until there is one, the app's language is used when the bot
 from __future__ import annotations
 
 from telegram import BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import texts
@@ -15,6 +14,7 @@ from bot.catalog import bot_commands
 from bot.context import BotContext
 from bot.i18n import LOCALES, current_locale, set_locale
 from handlers.conversation import Handlers
+from handlers.edits import edit_text
 
 PREFIX = "lang:"
 
@@ -60,12 +60,7 @@ async def choose(update: Update, context: BotContext) -> None:
         bot_commands(locale, context.services.settings.credit_multiplier),
         scope=BotCommandScopeChat(query.from_user.id),
     )
-    try:
-        await query.edit_message_text(texts.LANGUAGE_CHOSEN, reply_markup=language_keyboard())
-    except BadRequest as err:
-        # The second of a double tap: the first one's edit already says this.
-        if "not modified" not in err.message:
-            raise
+    await edit_text(query, texts.LANGUAGE_CHOSEN, language_keyboard())
 
 
 def build_language_handlers() -> Handlers:

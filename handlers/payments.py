@@ -24,7 +24,7 @@ from bot.tools import TOOLS
 from handlers.orders import BUY_PREFIX, packs_keyboard, quote_keyboard
 from handlers.parsing import integer
 from storage.jobs import JobState
-from storage.payments import Purchase, SubscriptionTerm
+from storage.payments import PaymentAlreadyRefunded, Purchase, SubscriptionTerm
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,11 @@ async def refund(update: Update, context: BotContext) -> None:
     buyer_locale = await user_locale(context.services.users, payment.user_id)
     with use_locale(buyer_locale):
         note = texts.STARS_REFUND_NOTE
-    outcome = await payments_repository.refund(charge_id, update.effective_user.id, note)
+    try:
+        outcome = await payments_repository.refund(charge_id, update.effective_user.id, note)
+    except PaymentAlreadyRefunded as done:  # by another admin meanwhile
+        await reply(texts.payment_already_refunded(done.payment))
+        return
     report = texts.refund_done(outcome)
     if payment.subscription_id is not None:
         report += "\n" + await _stop_renewal(context, payment.subscription_id)

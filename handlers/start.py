@@ -17,6 +17,7 @@ from bot.catalog import CATALOG, command_menu
 from bot.context import BotContext
 from handlers.actors import list_actors
 from handlers.conversation import Handlers
+from handlers.edits import edit_text
 from handlers.flow import begin
 from handlers.parsing import integer
 from handlers.payments import buy
@@ -120,9 +121,7 @@ async def history_page(update: Update, context: BotContext) -> None:
         page = await ledger.page(context.user.id, after=row, size=HISTORY_PAGE)
     await query.answer()
     if page.entries:
-        await query.edit_message_text(
-            texts.history(page.entries), reply_markup=history_keyboard(page)
-        )
+        await edit_text(query, texts.history(page.entries), history_keyboard(page))
 
 
 def history_keyboard(page: LedgerPage) -> InlineKeyboardMarkup | None:

@@ -51,6 +51,7 @@ from providers.models import (
     ToolInfo,
     Transaction,
 )
+from providers.ratelimit import Clock
 
 if TYPE_CHECKING:
     from providers.base import GenerationProvider
@@ -297,7 +298,7 @@ class MockProvider:
     def __init__(
         self,
         processing_seconds: float = 3.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = time.monotonic,
     ) -> None:
         self._processing_seconds = processing_seconds
         self._clock = clock

@@ -337,11 +337,7 @@ async def test_text_and_users_are_checked(client: httpx.AsyncClient) -> None:
     too_long = await client.post(f"/api/chats/{ANN}/messages", json={"text": "x" * 4097})
     not_json = await client.post(f"/api/chats/{ANN}/messages", content=b"[")
     unknown_file = await client.get("/api/files/nope")
-    assert [r.status_code for r in (empty, stranger, too_long, not_json, unknown_file)] == [
-        400,
-        404,
-        400,
-        400,
-        404,
-    ]
+    superscript = await client.post("/api/chats/²/messages", json={"text": "hi"})
+    checked = (empty, stranger, too_long, not_json, unknown_file, superscript)
+    assert [r.status_code for r in checked] == [400, 404, 400, 400, 404, 404]
     assert stranger.json() == {"error": "no test user 999"}

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import inspect
 import io
 import itertools
 import json
@@ -978,30 +977,23 @@ class EmulatedUser:
     ) -> str:
         """Press "Pay" on an invoice: a pre_checkout_query the bot must answer. Returns its id."""
         details = invoice.raw["invoice"]
-        query_id = str(next(self._tg._query_ids))
-        query = {
-            "id": query_id,
-            "from": self.telegram_user,
-            "currency": details["currency"],
-            "total_amount": details["total_amount"] if total_amount is None else total_amount,
-            "invoice_payload": invoice.params.get("payload", ""),
-        }
-        await self.send_update({"pre_checkout_query": query})
-        return query_id
+        total = details["total_amount"] if total_amount is None else total_amount
+        return await self._pre_checkout(
+            details["currency"], total, invoice.params.get("payload", "")
+        )
 
     async def send_successful_payment(
         self, invoice: SentMessage, *, charge_id: str | None = None
     ) -> str:
         """The payment for an invoice went through; returns telegram_payment_charge_id."""
         details = invoice.raw["invoice"]
-        charge_id = charge_id or f"stxCharge{next(self._tg._query_ids)}"
-        payment = {
-            "currency": details["currency"],
-            "total_amount": details["total_amount"],
-            "invoice_payload": invoice.params.get("payload", ""),
-            "telegram_payment_charge_id": charge_id,
-            "provider_payment_charge_id": "",
-        }
+        charge_id = charge_id or self._new_charge_id()
+        payment = self._payment(
+            details["currency"],
+            details["total_amount"],
+            invoice.params.get("payload", ""),
+            charge_id,
+        )
         self._tg._incoming(self.id, {"successful_payment": payment})
         return charge_id
 
@@ -1013,29 +1005,10 @@ class EmulatedUser:
         if params is None:
             raise KeyError(f"no invoice link {link!r}")
         total = sum(int(price["amount"]) for price in params["prices"])
-        query_id = str(next(self._tg._query_ids))
-        query = {
-            "id": query_id,
-            "from": self.telegram_user,
-            "currency": params["currency"],
-            "total_amount": total,
-            "invoice_payload": params["payload"],
-        }
-        await self.send_update({"pre_checkout_query": query})
-        answers = self._tg.pre_checkout_answers
-        if not await self._tg._changes.wait_for(lambda: query_id in answers, timeout):
-            raise PaymentFailed(BOT_DID_NOT_ANSWER)
-        answer = answers[query_id]
-        if not answer.get("ok"):
-            raise PaymentFailed(str(answer.get("error_message") or ""))
-        charge_id = f"stxCharge{next(self._tg._query_ids)}"
-        payment: JSON = {
-            "currency": params["currency"],
-            "total_amount": total,
-            "invoice_payload": params["payload"],
-            "telegram_payment_charge_id": charge_id,
-            "provider_payment_charge_id": "",
-        }
+        query_id = await self._pre_checkout(params["currency"], total, params["payload"])
+        await self._approved(query_id, timeout)
+        charge_id = self._new_charge_id()
+        payment = self._payment(params["currency"], total, params["payload"], charge_id)
         period = params.get("subscription_period")
         if period:
             expires = int(time.time()) + period
@@ -1061,7 +1034,7 @@ class EmulatedUser:
         if subscription.canceled_by_bot:
             raise PaymentFailed("the subscription was cancelled by the bot")
         subscription.expires += subscription.period
-        renewal_id = f"stxCharge{next(self._tg._query_ids)}"
+        renewal_id = self._new_charge_id()
         payment = {
             key: value
             for key, value in subscription.payment.items()
@@ -1084,13 +1057,45 @@ class EmulatedUser:
         the bot approves it within `timeout`, the successful_payment. Returns its charge id;
         raises PaymentFailed with what the app would show when the bot declines or is silent."""
         query_id = await self.send_pre_checkout_query(invoice)
+        await self._approved(query_id, timeout)
+        return await self.send_successful_payment(invoice)
+
+    async def _pre_checkout(self, currency: str, total: int, payload: str) -> str:
+        """The pre_checkout_query a tap on Pay sends; returns its id."""
+        query_id = str(next(self._tg._query_ids))
+        query = {
+            "id": query_id,
+            "from": self.telegram_user,
+            "currency": currency,
+            "total_amount": total,
+            "invoice_payload": payload,
+        }
+        await self.send_update({"pre_checkout_query": query})
+        return query_id
+
+    async def _approved(self, query_id: str, timeout: float) -> None:
+        """Wait for the bot's answer to a pre_checkout_query; PaymentFailed, with what the
+        app would show, unless it approves within `timeout`."""
         answers = self._tg.pre_checkout_answers
         if not await self._tg._changes.wait_for(lambda: query_id in answers, timeout):
             raise PaymentFailed(BOT_DID_NOT_ANSWER)
         answer = answers[query_id]
         if not answer.get("ok"):
             raise PaymentFailed(str(answer.get("error_message") or ""))
-        return await self.send_successful_payment(invoice)
+
+    def _new_charge_id(self) -> str:
+        return f"stxCharge{next(self._tg._query_ids)}"
+
+    @staticmethod
+    def _payment(currency: str, total: int, payload: str, charge_id: str) -> JSON:
+        """A successful_payment's content."""
+        return {
+            "currency": currency,
+            "total_amount": total,
+            "invoice_payload": payload,
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": "",
+        }
 
     # Reading what the bot sent.
 
@@ -1428,12 +1433,7 @@ class BotApiEmulator:
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until predicate() holds; it is re-checked whenever the fake handles a request."""
-        if not await self._changes.wait_for(predicate, timeout):
-            try:
-                source = inspect.getsource(predicate).strip()
-            except (OSError, TypeError):
-                source = repr(predicate)
-            raise TimeoutError(f"still false after {timeout}s: {source}\n{self._history(None)}")
+        await self._changes.wait_until(predicate, timeout, lambda: self._history(None))
 
     # --- Internal state helpers
 

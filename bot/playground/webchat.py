@@ -140,7 +140,7 @@ class WebChat:
 
     def _user(self, request: web.Request) -> EmulatedUser:
         raw_id = request.match_info["user_id"]
-        if not raw_id.lstrip("-").isdigit() or int(raw_id) not in self._users:
+        if not raw_id.lstrip("-").isdecimal() or int(raw_id) not in self._users:
             raise _refuse(404, f"no test user {raw_id}")
         return self._telegram.user(int(raw_id))
 
