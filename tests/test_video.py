@@ -243,6 +243,24 @@ async def test_motion_is_priced_by_the_length_measured_from_the_video(
     assert calls.index(("sendChatAction", "upload_video")) < calls.index(("sendVideo", None))
 
 
+async def test_the_rest_of_an_album_whose_first_video_was_quoted_leaves_the_quote(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
+) -> None:
+    await start_bot(welcome_credits=100)
+    ann = telegram.user(101)
+    await reach_source_step(ann)
+    one, two = video_file(64, 64, 1, 24, color="red"), video_file(64, 64, 1, 24, color="blue")
+    await ann.send_video(one, duration=1, width=64, height=64, media_group_id="moves")
+    await ann.send_video(two, duration=1, width=64, height=64, media_group_id="moves")
+    quote = await ann.wait_for_text("Start?")
+    await ann.send_text("/balance")  # handled after both videos
+    await ann.wait_for_text("Your balance")
+    assert not any(m.text == texts.VIDEO_MENU for m in ann.messages())
+    await ann.press(quote, texts.start_button(13))
+    generation = await zencreator.wait_for_generation()
+    assert upload_of(zencreator, generation.input["video_asset"]) == one
+
+
 async def test_a_source_over_30_s_is_not_offered_to_the_capped_modes(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:

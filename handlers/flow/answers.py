@@ -71,11 +71,14 @@ async def on_message(update: Update, context: BotContext) -> None:
 async def _answer(update: Update, context: BotContext, message: Message) -> None:
     flows = context.services.flows
     flow = await settled(update, context, await flows.get(context.user.id))
+    group = message.media_group_id
+    if group is not None and flow is not None and group == flow.album and flow.view != COLLECTING:
+        return  # the rest of an album whose first file answered a question or opened a menu
     if not is_active(flow):
         if PHOTO_INPUT.check_update(update):
             await menu_photo(update, context, flow)
         elif VIDEO_INPUT.check_update(update):
-            await menu_video(update, context, flow)
+            await menu_video(update, context)
         elif message.text is not None and (link := video_link(message.text)) is not None:
             await menu_link(update, context, link)
         else:
@@ -88,9 +91,6 @@ async def _answer(update: Update, context: BotContext, message: Message) -> None
     entry = entry_of(flow)
     assert entry is not None
     item = entry.inputs[flow.step]
-    group = message.media_group_id
-    if group is not None and group == flow.album and flow.view != COLLECTING:
-        return  # the rest of an album whose first photo answered a one-photo question
     if item.kind in (InputKind.PHOTO, InputKind.FACE, InputKind.PHOTOS):
         await _take_photo(update, context, entry, flow, item, message)
     elif item.kind is InputKind.AUDIO:
@@ -217,6 +217,7 @@ async def _take_video(
             flow,
             inputs={**flow.inputs, item.name: [file.model_dump()]},
             measures=info.measures(item.measure),
+            album=message.media_group_id,
         )
     if saved is not None:
         await advance(update, context, entry, saved, answered=item)

@@ -84,8 +84,6 @@ async def menu_photo(update: Update, context: BotContext, flow: Flow | None) -> 
     group = message.media_group_id
     flows = context.services.flows
     if group is not None and flow is not None and flow.tool == MENU and flow.album == group:
-        if flow.view != COLLECTING:
-            return
         saved = await flows.save(
             flow,
             inputs={**flow.inputs, MENU_PHOTOS: [*flow.inputs[MENU_PHOTOS], file.model_dump()]},
@@ -178,13 +176,11 @@ def _type_labels(item: Input) -> str:
     return ", ".join(sorted(IMAGE_TYPES[mime].upper() for mime in item.mime_types or ()))
 
 
-async def menu_video(update: Update, context: BotContext, flow: Flow | None) -> None:
+async def menu_video(update: Update, context: BotContext) -> None:
     """Measure a video sent outside a flow and open the video menu for it."""
     message = update.effective_message
     assert message and update.effective_chat
     group = message.media_group_id
-    if group is not None and flow is not None and flow.album == group:
-        return  # the rest of an album whose first video opened the menu
     received, info = await video_from(message, context.bot)
     file = received.as_input(MENU_VIDEO, MediaKind.VIDEO, "video")
     menu, previous = await context.services.flows.start(

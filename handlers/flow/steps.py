@@ -191,7 +191,8 @@ async def advance(
     price = entry.price_of(options, saved.measures, multiplier)
     assert price is not None, f"{entry.name}: no price for {options}"
     if answered is not None and flow.priced:
-        await flows.end(saved.user_id, saved.revision)
+        # The flow stays at its quoted step, no longer active, so that the rest of an album
+        # whose first photo ordered the job is known for what it is.
         await place_order(update, context, entry.tool, spec, price)
         return
     rows = await quote_rows(context, entry, saved, sources)
