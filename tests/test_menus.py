@@ -161,7 +161,7 @@ async def test_save_as_actor_from_the_menu(
     (actor,) = await bot.services.actors.list(101)
     assert actor.name == "Greta"
     assert actor.primary_photo.file_unique_id == photo.file_unique_id
-    assert zencreator.requests == []
+    assert zencreator.uploads == [] and zencreator.starts == []
 
 
 async def test_an_album_sent_outside_a_flow_opens_one_menu(

@@ -588,6 +588,26 @@ async def test_picture_results_and_the_photo_menu_offer_animate(
     assert upload_of(zencreator, from_menu.input["ref_asset"]) == PHOTO
 
 
+async def test_the_photo_menu_prices_animate_as_its_flow_does_with_a_styles_model_default(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
+) -> None:
+    """WAN 2.2 styles is offered only with a style to offer: the menu asks the provider's
+    list, as the flow does, rather than price the model it would fall back to."""
+    bot: RunningBot = await start_bot(allow_nsfw=True, welcome_credits=50)
+    ann = telegram.user(101)
+    await ann.send_text("/start")
+    await ann.wait_for_text("Hi Ann")
+    await bot.services.users.confirm_adult(101)
+    await bot.services.user_settings.put(101, "video_model", "wan@2.2-lora")
+    await ann.send_photo(PHOTO)
+    menu = await ann.wait_for_text("What should I do with this photo?")
+    assert "Animate · 10 credits" in labels(menu)
+    await ann.press(menu, "Animate")
+    await accept_terms(ann)
+    question = await ann.wait_for_text("Step 2 of 2")
+    assert "Price: 10 credits" in (question.text or "")
+
+
 async def test_a_video_over_the_upload_limit_comes_as_its_link(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
