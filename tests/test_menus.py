@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import texts
-from bot.playground.emulator import BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
+from bot.playground.emulator import MB, BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator, default_png
 from tests.flows import accept_terms
@@ -20,6 +20,17 @@ FACE = make_jpeg(color="red")
 async def open_menu(user: EmulatedUser, caption: str | None = None) -> SentMessage:
     await user.send_photo(PHOTO, caption=caption)
     return await user.wait_for_text("What should I do with this photo?")
+
+
+async def answer_to(
+    telegram: BotApiEmulator, user: EmulatedUser, message: SentMessage, button: str
+) -> str | None:
+    """Press the button; what the bot answered the press with."""
+    answered = len(user.callback_answers())
+    await user.press(message, button)
+    await telegram.wait_until(lambda: len(user.callback_answers()) > answered)
+    text: str | None = user.callback_answers()[-1].get("text")
+    return text
 
 
 def upload_of(zencreator: FakeZenCreator, asset_id: str) -> bytes:
@@ -162,6 +173,29 @@ async def test_save_as_actor_from_the_menu(
     assert actor.name == "Greta"
     assert actor.primary_photo.file_unique_id == photo.file_unique_id
     assert zencreator.uploads == [] and zencreator.starts == []
+
+
+async def test_a_button_refuses_an_image_its_tool_cannot_take_and_the_menu_stays(
+    telegram: BotApiEmulator, bot: RunningBot
+) -> None:
+    """Lipsync takes portraits under 5 MB and an actor's photos are kept for it: a larger PNG
+    file is refused as it would be at their own questions, a WebP one by the actor's
+    formats, and the menu's other buttons still work."""
+    ann = telegram.user(101)
+    await ann.send_document(PHOTO, file_name="p.png", mime_type="image/png", file_size=8 * MB)
+    menu = await ann.wait_for_text("What should I do with this photo?")
+    too_large = texts.file_too_large(5 * MB)
+    assert await answer_to(telegram, ann, menu, "Lipsync") == too_large
+    assert await answer_to(telegram, ann, menu, "Save as actor") == too_large
+    await ann.press(menu, "Upscale")
+    await ann.wait_for_text("Start?")
+
+    await ann.send_document(PHOTO, file_name="p.webp", mime_type="image/webp")
+    menu = await ann.wait_for_text("What should I do with this photo?")
+    assert await answer_to(telegram, ann, menu, "Save as actor") == texts.ACTOR_PHOTO_TYPES_REFUSED
+    await ann.press(menu, "Upscale")
+    await ann.wait_for_text("Start?")
+    assert await bot.services.actors.list(101) == []
 
 
 async def test_an_album_sent_outside_a_flow_opens_one_menu(

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import texts
 from bot.catalog import CATALOG
-from bot.catalog.model import Entry, Input, Measures
+from bot.catalog.model import Entry, Measures
 from bot.catalog.video import VIDEO_SECONDS
 from bot.context import BotContext
 from bot.flow import (
@@ -36,7 +36,7 @@ from bot.links import VideoLink
 from bot.tools import FileInput
 from handlers.flow.keyboards import button, rows_of
 from handlers.flow.steps import advance, announce_left, begin, options_for
-from handlers.media import IMAGE_TYPES, photo_for, video_from
+from handlers.media import photo_for, refusal_for, video_from
 from providers.models import MediaKind
 from storage.flows import Flow
 
@@ -144,11 +144,10 @@ async def _show_menu(update: Update, context: BotContext, flow: Flow) -> None:
 
 
 async def menu_photo_as_actor(context: BotContext, revision: int) -> FileInput | None:
-    """The photo of the user's menu at `revision` (for *Save as actor*), ending the menu."""
+    """The photo of the user's menu at `revision`, for *Save as actor*."""
     flow = await context.services.flows.get(context.user.id)
     if flow is None or flow.tool != MENU or flow.revision != revision:
         return None
-    await context.services.flows.end(flow.user_id, flow.revision)
     return files(flow, MENU_PHOTOS)[0]
 
 
@@ -163,24 +162,16 @@ async def menu_pressed(
         return
     chosen = MENU_ACTIONS[numbers[0]]
     entry = CATALOG[chosen.tool]
-    item = entry.input(chosen.input)
     photos = files(flow, MENU_PHOTOS)
-    if item.mime_types is not None and not all(_fits(item, photo) for photo in photos[:1]):
-        await query.answer(texts.image_type_refused(_type_labels(item)), show_alert=True)
+    # Only Edit takes more than the first photo, and it takes any image.
+    refusal = refusal_for(photos[0], entry.input(chosen.input))
+    if refusal is not None:
+        await query.answer(refusal, show_alert=True)
         return
     await query.answer()
     await query.edit_message_reply_markup(None)
     caption = flow.inputs.get(MENU_CAPTION)
     await begin(update, context, entry, prefill(entry, chosen.input, photos, caption))
-
-
-def _fits(item: Input, photo: FileInput) -> bool:
-    extension = photo.filename.rsplit(".", 1)[-1]
-    return any(IMAGE_TYPES[mime] == extension for mime in item.mime_types or ())
-
-
-def _type_labels(item: Input) -> str:
-    return ", ".join(sorted(IMAGE_TYPES[mime].upper() for mime in item.mime_types or ()))
 
 
 async def menu_video(update: Update, context: BotContext) -> None:
