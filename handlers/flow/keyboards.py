@@ -18,8 +18,6 @@ from bot.context import BotContext
 from storage.flows import Flow
 
 PREFIX = "flow:"
-SAVE_AS_ACTOR = "actor:save:"
-"""The photo menu's *Save as actor*: an entry point of the actor conversation."""
 INLINE_CHOICES = 4
 """An option with at most this many choices shows them all; a longer one opens a list."""
 ROW = 2
