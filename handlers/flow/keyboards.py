@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton
 
 from bot import texts
-from bot.catalog.model import Entry, Option, Sources, Value, holds, offered, resolve
+from bot.catalog.model import Entry, Option, Sources, Value, candidates, holds, resolve
 from bot.context import BotContext
 from storage.flows import Flow
 
@@ -86,13 +86,8 @@ def option_values(
     entry: Entry, option: Option, flow: Flow, adult: bool, sources: Sources
 ) -> list[tuple[Value, str]]:
     """(value, label) of every value the option may take now."""
-    if option.source is not None:
-        items = [(item.id, item.label) for item in sources.get(option.field, [])]
-        return items if option.required else [(None, texts.NO_STYLE), *items]
-    return [
-        (c.value, c.label)
-        for c in offered(entry, option, flow.options, adult, sources, flow.measures)
-    ]
+    values = candidates(entry, option, flow.options, adult, sources, flow.measures)
+    return [(value, _label_of(option, value, sources)) for value in values]
 
 
 def _label_of(option: Option, value: Value, sources: Sources) -> str:
