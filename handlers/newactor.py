@@ -120,9 +120,12 @@ async def save_result(update: Update, context: BotContext) -> object:
         return ConversationHandler.END
     _, output = picked
     assert update.callback_query
+    data = await context.services.studio.download(output.url, PHOTO_LIMIT)
+    if data is None:
+        await update.callback_query.answer(results.expired(job), show_alert=True)
+        return ConversationHandler.END
     await update.callback_query.answer()
     await leave(update, context)
-    data = await context.services.studio.download(output.url, PHOTO_LIMIT)
     sent = await update.effective_chat.send_photo(data, caption=texts.SAVED_FACE_CAPTION)
     largest = sent.photo[-1]
     stored = ActorPhoto(file_id=largest.file_id, file_unique_id=largest.file_unique_id)

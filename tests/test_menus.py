@@ -349,3 +349,31 @@ async def test_a_generated_face_is_saved_as_an_actor(
     await ann.wait_for_text(texts.actor_photos_saved("Kenji", 1))
     (actor,) = await bot.services.actors.list(101)
     assert actor.primary_photo.file_id == saved.file_id
+
+
+async def test_a_generated_face_gone_from_the_ai_service_is_said_to_have_expired(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
+) -> None:
+    bot: RunningBot = await start_bot()
+    ann = telegram.user(101)
+    await ann.send_text("/facegen")
+    await ann.press(await ann.wait_for_text("Step 1 of 3"), "Woman")
+    await ann.press(await ann.wait_for_text("Step 2 of 3"), "26-35")
+    await ann.press(await ann.wait_for_text("Step 3 of 3"), "European")
+    card = await ann.wait_for_text(texts.result_card("New face", 4, 1, 9, reusable=True))
+    await bot.services.engine.wait_idle()
+    (job,) = await bot.services.jobs.recent(101)
+    gone = job.outputs[0].model_copy(update={"url": f"{zencreator.base_url}/files/gone"})
+    outputs = [gone, *job.outputs[1:]]
+    async with bot.services.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE jobs SET outputs = json(?) WHERE id = ?",
+            (f"[{', '.join(output.model_dump_json() for output in outputs)}]", job.id),
+        )
+    await ann.press(card, texts.RESULT_BUTTONS["actor"])
+    which = await ann.wait_for_text(texts.WHICH_RESULT)
+    assert await answer_to(telegram, ann, which, "1") == texts.RESULT_EXPIRED
+    await ann.send_text("/balance")
+    await ann.wait_for_text("Your balance")
+    assert not any(m.text == texts.SOMETHING_WENT_WRONG for m in ann.messages())
+    assert await bot.services.actors.list(101) == []
