@@ -345,8 +345,8 @@ async def _pick_actor(
     actor = await owned_actor(update, context, data(flow, "a") + ":")
     if actor is None:
         return
-    await query.answer()
     if item.kind is InputKind.FACE:
+        await query.answer()
         file = photo_input(actor.primary_photo, item.field, item.name)
         saved = await context.services.flows.save(
             flow, inputs={**flow.inputs, item.name: [file.model_dump()]}
@@ -354,10 +354,13 @@ async def _pick_actor(
         if saved is not None:
             await advance(update, context, entry, saved, answered=item)
         return
-    if actor.voice is None or (item.max_seconds and actor.voice.seconds > item.max_seconds):
-        seconds = actor.voice.seconds if actor.voice else 0.0
+    if actor.voice is None:  # only actors with a voice are offered for audio
+        await _refuse(update)
+        return
+    await query.answer()
+    if item.max_seconds and actor.voice.seconds > item.max_seconds:
         await update.effective_chat.send_message(
-            texts.actor_voice_too_long(actor.name, seconds, int(item.max_seconds or 0))
+            texts.actor_voice_too_long(actor.name, actor.voice.seconds, int(item.max_seconds))
         )
         return
     file = voice_input(actor, item.field)
