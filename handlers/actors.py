@@ -22,6 +22,7 @@ from bot.context import BotContext
 from bot.flow import face_tools
 from bot.tools import ACTOR_LIKENESS, ACTOR_VOICE
 from handlers.conversation import Handlers
+from handlers.keyboards import rows_of
 from handlers.orders import offer
 from handlers.parsing import number_after
 from providers.base import ActorProvider
@@ -67,7 +68,7 @@ def actor_keyboard(actors: list[Actor], prefix: str) -> InlineKeyboardMarkup | N
     ]
     if not buttons:
         return None
-    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+    return InlineKeyboardMarkup(rows_of(buttons))
 
 
 async def list_actors(update: Update, context: BotContext) -> None:

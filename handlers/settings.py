@@ -15,6 +15,7 @@ from bot.catalog.model import Choice, Value
 from bot.context import BotContext
 from bot.preferences import PREFERENCES, Preference
 from handlers.conversation import Handlers
+from handlers.keyboards import rows_of
 from handlers.parsing import integer
 
 PREFIX = "set:"
@@ -46,7 +47,7 @@ async def _keyboard(context: BotContext, view: int | None) -> InlineKeyboardMark
             for index, choice in enumerate(preference.option.choices)
             if adult or not choice.nsfw
         ]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows = rows_of(buttons)
         rows.append([InlineKeyboardButton(texts.BACK_BUTTON, callback_data=f"{PREFIX}b")])
         return InlineKeyboardMarkup(rows)
     rows = [

@@ -34,8 +34,9 @@ from bot.flow import (
 )
 from bot.links import VideoLink
 from bot.tools import FileInput
-from handlers.flow.keyboards import button, rows_of
+from handlers.flow.keyboards import button
 from handlers.flow.steps import advance, announce_left, begin, options_for
+from handlers.keyboards import rows_of
 from handlers.media import photo_for, refusal_for, video_from
 from providers.models import MediaKind
 from storage.flows import Flow

@@ -35,7 +35,8 @@ from bot.flow import (
 )
 from bot.tools import OutputKind
 from handlers.actors import owned_actor
-from handlers.flow.keyboards import Rows, button, option_rows, rows_of
+from handlers.flow.keyboards import button, option_rows
+from handlers.keyboards import Rows, rows_of
 from handlers.orders import balance_covering, offer, place_order, quote_keyboard
 from handlers.terms import shows_terms, terms_keyboard
 from storage.flows import Flow
