@@ -598,14 +598,14 @@ async def _set_option(
         await _refuse(update)
         return
     option = entry.options[numbers[0]]
-    adult = context.services.studio.adult(context.user)
-    _, sources = await options_for(context, entry, flow.options, flow.measures)
-    choices = option_values(entry, option, flow, adult, sources)
+    studio = context.services.studio
+    sources = await studio.sources(entry, flow.options)
+    choices = option_values(entry, option, flow, studio.adult(context.user), sources)
     if not 0 <= numbers[1] < len(choices):
         await _refuse(update)
         return
     value = choices[numbers[1]][0]
-    options, sources = await options_for(
+    options, _ = await options_for(
         context, entry, {**flow.options, option.field: value}, flow.measures
     )
     back_to = "more" if option.more else ""

@@ -420,7 +420,8 @@ async def refresh(
     message; a quote is quoted again with the new options."""
     query = update.callback_query
     assert query
-    _, sources = await options_for(context, entry, flow.options, flow.measures)
+    # The flow's options are resolved already: only the lists they are shown with are needed.
+    sources = await context.services.studio.sources(entry, flow.options)
     if flow.step == quoted(entry):
         await _requote(update, context, entry, flow, sources, text_changed)
         return
