@@ -41,7 +41,7 @@ PICTURE = PREFIX + "picture:"
 DELETE = PREFIX + "delete:"
 DELETE_CONFIRMED = PREFIX + "erase:"
 WITH = ":with:"
-"""`<tool>:with:<actor id>` starts a tool with the actor's face (handlers/flow.py)."""
+"""`<tool>:with:<actor id>` starts a tool with the actor's face (handlers/flow/steps.py)."""
 
 
 async def owned_actor(update: Update, context: BotContext, prefix: str) -> Actor | None:
