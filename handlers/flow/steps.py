@@ -408,7 +408,8 @@ def _price_text(context: BotContext, entry: Entry, flow: Flow) -> str:
         return texts.at_most(price) if _at_most(flow.measures) else texts.credits(price)
     measured = measured_input(entry)
     if measured is not None and measured.measure and measured.kind is InputKind.AUDIO:
-        per_second = entry.price_of(flow.options, {measured.measure: 1}, multiplier) or 0
+        per_second = entry.price_of(flow.options, {measured.measure: 1}, multiplier)
+        assert per_second is not None, f"{entry.name}: no price a second for {flow.options}"
         return texts.price_per_second(per_second, measured.max_seconds)
     return texts.PRICE_AFTER_VIDEO
 
