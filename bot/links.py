@@ -29,14 +29,20 @@ class VideoLink:
 
 def video_link(text: str) -> VideoLink | None:
     """The link to an Instagram or TikTok post or reel that `text` is; None for anything
-    else (another site, a profile, a page that is no post, several words)."""
+    else (another site, a profile, a page that is no post, several words, an address that
+    does not parse or names a port)."""
     candidate = text.strip()
     if not candidate or any(character.isspace() for character in candidate):
         return None
-    parts = urlsplit(candidate)
-    host = (parts.hostname or "").lower()
-    if parts.scheme.lower() not in ("http", "https") or parts.username or parts.password:
+    try:
+        parts = urlsplit(candidate)
+        port = parts.port
+    except ValueError:  # a bracket left open, a port that is no number
         return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or parts.username or parts.password or port is not None:
+        return None
+    host = (parts.hostname or "").lower()
     for platform, domain in _HOSTS.items():
         if host != domain and not host.endswith(f".{domain}"):
             continue

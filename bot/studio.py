@@ -115,10 +115,15 @@ class Studio:
         self.lists = ProviderLists(provider)
         self._allow_nsfw = allow_nsfw
 
-    async def download(self, url: str, max_bytes: int) -> bytes:
-        """The bytes of a small result (to keep a generated face as an actor's photo)."""
+    async def download(self, url: str, max_bytes: int) -> bytes | None:
+        """The bytes of a small result (to keep a generated face as an actor's photo); None
+        when it cannot be fetched (gone from the AI service) or is over `max_bytes`."""
         buffer = io.BytesIO()
-        await self._provider.download(url, buffer, max_bytes)
+        try:
+            await self._provider.download(url, buffer, max_bytes)
+        except ProviderError as err:
+            log.warning("could not fetch a result to keep it: %r", err)
+            return None
         return buffer.getvalue()
 
     async def measure_video(self, url: str) -> VideoInfo | None:

@@ -269,6 +269,9 @@ class FileInput(BaseModel):
     kind: MediaKind
     filename: str
     asset_id: str | None = None
+    file_size: int | None = None
+    """The size Telegram gave for a Telegram file, when it gave one: a file taken before a
+    tool was chosen (on the photo menu) is checked against the tool's limit with it."""
 
     @model_validator(mode="after")
     def _one_source(self) -> FileInput:

@@ -71,6 +71,7 @@ class ReceivedFile:
             file_unique_id=self.file_unique_id,
             kind=kind,
             filename=f"{stem}.{extension}",
+            file_size=self.file_size,
         )
 
 
@@ -101,10 +102,38 @@ def photo_from(
 
 def photo_for(message: Message, item: Input | None = None) -> ReceivedFile:
     """A photo for a catalog entry's input, within its limits (Telegram's when it has none)."""
-    return photo_from(
-        message,
-        max_bytes=item.max_bytes if item and item.max_bytes else DOWNLOAD_LIMIT,
-        mime_types=item.mime_types if item and item.mime_types else frozenset(IMAGE_TYPES),
+    mime_types, max_bytes = _image_limits(item)
+    return photo_from(message, max_bytes=max_bytes, mime_types=mime_types)
+
+
+def image_type(file: FileInput) -> str | None:
+    """The type of an image taken earlier, by the extension its file name was given."""
+    extension = file.filename.rsplit(".", 1)[-1]
+    return next((mime for mime, known in IMAGE_TYPES.items() if known == extension), None)
+
+
+def image_refusal(file: FileInput, mime_types: frozenset[str], max_bytes: int) -> str | None:
+    """Why an image taken before the tool was chosen (on the photo menu) is not one of
+    `mime_types` up to `max_bytes`, as `photo_from` would say; None when it is."""
+    if image_type(file) not in mime_types:
+        return texts.image_type_refused(_labels(mime_types))
+    if file.file_size is not None and file.file_size > max_bytes:
+        return texts.file_too_large(max_bytes)
+    return None
+
+
+def refusal_for(file: FileInput, item: Input) -> str | None:
+    """Why an image taken earlier is not one the entry's input takes; None when it is."""
+    mime_types, max_bytes = _image_limits(item)
+    return image_refusal(file, mime_types, max_bytes)
+
+
+def _image_limits(item: Input | None) -> tuple[frozenset[str], int]:
+    """The image types and size an input takes: its own limits, else any image Telegram lets
+    a bot download."""
+    return (
+        item.mime_types if item and item.mime_types else frozenset(IMAGE_TYPES),
+        item.max_bytes if item and item.max_bytes else DOWNLOAD_LIMIT,
     )
 
 

@@ -24,6 +24,7 @@ from bot.pricing import partial_refund
 from bot.tools import FileInput, JobSpec, OutputKind
 from handlers.conversation import Handlers
 from handlers.flow import begin
+from handlers.keyboards import rows_of
 from handlers.orders import offer
 from handlers.parsing import integer
 from providers.models import MediaKind
@@ -40,6 +41,7 @@ OUTPUT_MEDIA = {
     OutputKind.VIDEO: MediaKind.VIDEO,
 }
 BUTTONS_PER_ROW = 3
+WHICH_PER_ROW = 5
 
 
 def _data(job: Job, action: str, *args: object) -> str:
@@ -67,9 +69,7 @@ class ResultButtons:
                 InlineKeyboardButton(texts.RESULT_BUTTONS[a.key], callback_data=_data(job, a.key))
                 for a in actions
             ]
-            rows += [
-                buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)
-            ]
+            rows += rows_of(buttons, BUTTONS_PER_ROW)
             if job.tool in FACE_RESULTS:
                 rows.append(
                     [
@@ -138,9 +138,7 @@ async def pick_output(
         ]
         await update.effective_chat.send_message(
             texts.WHICH_RESULT,
-            reply_markup=InlineKeyboardMarkup(
-                [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
-            ),
+            reply_markup=InlineKeyboardMarkup(rows_of(buttons, WHICH_PER_ROW)),
         )
         return None
     index = number or 0

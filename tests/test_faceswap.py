@@ -123,7 +123,7 @@ async def test_not_enough_credits_charges_and_sends_nothing(
     assert refusal.text == texts.not_enough_credits(1, 0)
     await ann.send_photo(FACE)
     assert (await ann.next_message()).text == texts.photo_menu(1)
-    assert zencreator.requests == []
+    assert zencreator.uploads == [] and zencreator.starts == []
     assert await bot.services.ledger.history(101) == []
 
 

@@ -38,6 +38,9 @@ def test_links_to_posts_are_recognised(text: str, platform: str) -> None:
         "instagram.com/reel/abc",
         "look https://www.instagram.com/reel/abc/",
         "https://user:pass@www.instagram.com/reel/abc/",
+        "https://[www.instagram.com/reel/abc/",
+        "https://www.instagram.com:abc/reel/abc/",
+        "https://www.instagram.com:8443/reel/abc/",
         "",
     ],
 )

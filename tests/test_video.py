@@ -243,6 +243,24 @@ async def test_motion_is_priced_by_the_length_measured_from_the_video(
     assert calls.index(("sendChatAction", "upload_video")) < calls.index(("sendVideo", None))
 
 
+async def test_the_rest_of_an_album_whose_first_video_was_quoted_leaves_the_quote(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
+) -> None:
+    await start_bot(welcome_credits=100)
+    ann = telegram.user(101)
+    await reach_source_step(ann)
+    one, two = video_file(64, 64, 1, 24, color="red"), video_file(64, 64, 1, 24, color="blue")
+    await ann.send_video(one, duration=1, width=64, height=64, media_group_id="moves")
+    await ann.send_video(two, duration=1, width=64, height=64, media_group_id="moves")
+    quote = await ann.wait_for_text("Start?")
+    await ann.send_text("/balance")  # handled after both videos
+    await ann.wait_for_text("Your balance")
+    assert not any(m.text == texts.VIDEO_MENU for m in ann.messages())
+    await ann.press(quote, texts.start_button(13))
+    generation = await zencreator.wait_for_generation()
+    assert upload_of(zencreator, generation.input["video_asset"]) == one
+
+
 async def test_a_source_over_30_s_is_not_offered_to_the_capped_modes(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
@@ -568,6 +586,26 @@ async def test_picture_results_and_the_photo_menu_offer_animate(
     from_menu = await zencreator.wait_for_generation(4)
     assert from_menu.input["prompt"] == "waves hello"
     assert upload_of(zencreator, from_menu.input["ref_asset"]) == PHOTO
+
+
+async def test_the_photo_menu_prices_animate_as_its_flow_does_with_a_styles_model_default(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
+) -> None:
+    """WAN 2.2 styles is offered only with a style to offer: the menu asks the provider's
+    list, as the flow does, rather than price the model it would fall back to."""
+    bot: RunningBot = await start_bot(allow_nsfw=True, welcome_credits=50)
+    ann = telegram.user(101)
+    await ann.send_text("/start")
+    await ann.wait_for_text("Hi Ann")
+    await bot.services.users.confirm_adult(101)
+    await bot.services.user_settings.put(101, "video_model", "wan@2.2-lora")
+    await ann.send_photo(PHOTO)
+    menu = await ann.wait_for_text("What should I do with this photo?")
+    assert "Animate · 10 credits" in labels(menu)
+    await ann.press(menu, "Animate")
+    await accept_terms(ann)
+    question = await ann.wait_for_text("Step 2 of 2")
+    assert "Price: 10 credits" in (question.text or "")
 
 
 async def test_a_video_over_the_upload_limit_comes_as_its_link(

@@ -889,6 +889,7 @@ class EmulatedUser:
         mime_type: str = "video/mp4",
         file_size: int | None = None,
         caption: str | None = None,
+        media_group_id: str | None = None,
     ) -> FileRef:
         meta = {
             "duration": duration,
@@ -898,7 +899,10 @@ class EmulatedUser:
             "mime_type": mime_type,
         }
         stored = self._tg._store(content, "video", file_size=file_size, meta=meta)
-        self._tg._incoming(self.id, _captioned({"video": stored.media()}, caption))
+        message = _captioned({"video": stored.media()}, caption)
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
+        self._tg._incoming(self.id, message)
         return stored.ref()
 
     async def send_content(self, content: JSON) -> int:

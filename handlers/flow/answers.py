@@ -71,11 +71,14 @@ async def on_message(update: Update, context: BotContext) -> None:
 async def _answer(update: Update, context: BotContext, message: Message) -> None:
     flows = context.services.flows
     flow = await settled(update, context, await flows.get(context.user.id))
+    group = message.media_group_id
+    if group is not None and flow is not None and group == flow.album and flow.view != COLLECTING:
+        return  # the rest of an album whose first file answered a question or opened a menu
     if not is_active(flow):
         if PHOTO_INPUT.check_update(update):
             await menu_photo(update, context, flow)
         elif VIDEO_INPUT.check_update(update):
-            await menu_video(update, context, flow)
+            await menu_video(update, context)
         elif message.text is not None and (link := video_link(message.text)) is not None:
             await menu_link(update, context, link)
         else:
@@ -88,9 +91,6 @@ async def _answer(update: Update, context: BotContext, message: Message) -> None
     entry = entry_of(flow)
     assert entry is not None
     item = entry.inputs[flow.step]
-    group = message.media_group_id
-    if group is not None and group == flow.album and flow.view != COLLECTING:
-        return  # the rest of an album whose first photo answered a one-photo question
     if item.kind in (InputKind.PHOTO, InputKind.FACE, InputKind.PHOTOS):
         await _take_photo(update, context, entry, flow, item, message)
     elif item.kind is InputKind.AUDIO:
@@ -217,6 +217,7 @@ async def _take_video(
             flow,
             inputs={**flow.inputs, item.name: [file.model_dump()]},
             measures=info.measures(item.measure),
+            album=message.media_group_id,
         )
     if saved is not None:
         await advance(update, context, entry, saved, answered=item)
@@ -344,8 +345,8 @@ async def _pick_actor(
     actor = await owned_actor(update, context, data(flow, "a") + ":")
     if actor is None:
         return
-    await query.answer()
     if item.kind is InputKind.FACE:
+        await query.answer()
         file = photo_input(actor.primary_photo, item.field, item.name)
         saved = await context.services.flows.save(
             flow, inputs={**flow.inputs, item.name: [file.model_dump()]}
@@ -353,10 +354,13 @@ async def _pick_actor(
         if saved is not None:
             await advance(update, context, entry, saved, answered=item)
         return
-    if actor.voice is None or (item.max_seconds and actor.voice.seconds > item.max_seconds):
-        seconds = actor.voice.seconds if actor.voice else 0.0
+    if actor.voice is None:  # only actors with a voice are offered for audio
+        await _refuse(update)
+        return
+    await query.answer()
+    if item.max_seconds and actor.voice.seconds > item.max_seconds:
         await update.effective_chat.send_message(
-            texts.actor_voice_too_long(actor.name, seconds, int(item.max_seconds or 0))
+            texts.actor_voice_too_long(actor.name, actor.voice.seconds, int(item.max_seconds))
         )
         return
     file = voice_input(actor, item.field)
@@ -594,14 +598,14 @@ async def _set_option(
         await _refuse(update)
         return
     option = entry.options[numbers[0]]
-    adult = context.services.studio.adult(context.user)
-    _, sources = await options_for(context, entry, flow.options, flow.measures)
-    choices = option_values(entry, option, flow, adult, sources)
+    studio = context.services.studio
+    sources = await studio.sources(entry, flow.options)
+    choices = option_values(entry, option, flow, studio.adult(context.user), sources)
     if not 0 <= numbers[1] < len(choices):
         await _refuse(update)
         return
     value = choices[numbers[1]][0]
-    options, sources = await options_for(
+    options, _ = await options_for(
         context, entry, {**flow.options, option.field: value}, flow.measures
     )
     back_to = "more" if option.more else ""

@@ -35,7 +35,8 @@ from bot.flow import (
 )
 from bot.tools import OutputKind
 from handlers.actors import owned_actor
-from handlers.flow.keyboards import Rows, button, option_rows, rows_of
+from handlers.flow.keyboards import button, option_rows
+from handlers.keyboards import Rows, rows_of
 from handlers.orders import balance_covering, offer, place_order, quote_keyboard
 from handlers.terms import shows_terms, terms_keyboard
 from storage.flows import Flow
@@ -191,7 +192,8 @@ async def advance(
     price = entry.price_of(options, saved.measures, multiplier)
     assert price is not None, f"{entry.name}: no price for {options}"
     if answered is not None and flow.priced:
-        await flows.end(saved.user_id, saved.revision)
+        # The flow stays at its quoted step, no longer active, so that the rest of an album
+        # whose first photo ordered the job is known for what it is.
         await place_order(update, context, entry.tool, spec, price)
         return
     rows = await quote_rows(context, entry, saved, sources)
@@ -406,7 +408,8 @@ def _price_text(context: BotContext, entry: Entry, flow: Flow) -> str:
         return texts.at_most(price) if _at_most(flow.measures) else texts.credits(price)
     measured = measured_input(entry)
     if measured is not None and measured.measure and measured.kind is InputKind.AUDIO:
-        per_second = entry.price_of(flow.options, {measured.measure: 1}, multiplier) or 0
+        per_second = entry.price_of(flow.options, {measured.measure: 1}, multiplier)
+        assert per_second is not None, f"{entry.name}: no price a second for {flow.options}"
         return texts.price_per_second(per_second, measured.max_seconds)
     return texts.PRICE_AFTER_VIDEO
 
@@ -418,7 +421,8 @@ async def refresh(
     message; a quote is quoted again with the new options."""
     query = update.callback_query
     assert query
-    _, sources = await options_for(context, entry, flow.options, flow.measures)
+    # The flow's options are resolved already: only the lists they are shown with are needed.
+    sources = await context.services.studio.sources(entry, flow.options)
     if flow.step == quoted(entry):
         await _requote(update, context, entry, flow, sources, text_changed)
         return
