@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
 from bot.actors import ActorProviders, ActorTrainings
 from bot.alerts import ProviderBalanceWatch
 from bot.broadcasts import Broadcaster
-from bot.catalog import command_menu
+from bot.catalog import bot_commands
 from bot.config import Settings
 from bot.context import CONFLICTS_KEY, SERVICES_KEY, BotContext, Services
 from bot.courier import Courier
+from bot.i18n import LOCALES, command_language, user_locale
 from bot.jobs import JobEngine
 from bot.polling import ConflictWatch, WatchedPolls
 from bot.referrals import Referrals
 from bot.scheduler.traffic import Traffic
+from bot.settlement import ChargeSettlement
 from bot.studio import AlbumSettler, Studio
 from bot.telegram_limits import TelegramRateLimiter
 from bot.updates import ChatOrderedUpdateProcessor
@@ -145,6 +148,8 @@ async def on_startup(application: CastbotApplication) -> None:
     settings: Settings = application.bot_data["settings"]
     db = await Database.open(settings.database_path)
     ledger = LedgerRepository(db)
+    users = UsersRepository(db)
+    locale_of = partial(user_locale, users)
     jobs = JobsRepository(db)
     budget = build_budget(settings)
     provider = build_provider(settings, budget)
@@ -152,7 +157,10 @@ async def on_startup(application: CastbotApplication) -> None:
     courier = Courier(application.bot)
     actors = ActorsRepository(db)
     referrals = Referrals(
-        ReferralsRepository(db), application.bot, reward=settings.referral_credits
+        ReferralsRepository(db),
+        application.bot,
+        reward=settings.referral_credits,
+        locale_of=locale_of,
     )
     # Built before the engine, whose hook it is: a provider out of credits alerts the admins.
     balance_watch = ProviderBalanceWatch(
@@ -182,12 +190,14 @@ async def on_startup(application: CastbotApplication) -> None:
         actor_providers=actor_providers.by_name,
         trainings=ActorTrainings(actors),
         on_out_of_credits=balance_watch.provider_out_of_credits,
-        presenter=ResultButtons(),
+        presenter=ResultButtons(ledger.balance),
+        locale_of=locale_of,
+        settlement=ChargeSettlement(provider, settings.credit_multiplier),
     )
     application.bot_data[SERVICES_KEY] = services = Services(
         settings=settings,
         db=db,
-        users=UsersRepository(db),
+        users=users,
         ledger=ledger,
         jobs=jobs,
         engine=engine,
@@ -204,17 +214,21 @@ async def on_startup(application: CastbotApplication) -> None:
         studio=Studio(provider, allow_nsfw=settings.allow_nsfw),
         albums=AlbumSettler(),
     )
-    await application.bot.set_my_commands(
-        [
-            BotCommand(command, description)
-            for command, description in command_menu(settings.credit_multiplier)
-        ]
-    )
+    await set_command_menus(application, settings.credit_multiplier)
     await engine.start()
     await referrals.catch_up()
     await services.broadcaster.start()
     await balance_watch.start()
     log.info("castbot started as @%s", application.bot.username)
+
+
+async def set_command_menus(application: CastbotApplication, multiplier: float) -> None:
+    """The command menu in every language: Telegram shows a user the one of their app's
+    language, and the default (English) to anyone else."""
+    for locale in LOCALES:
+        await application.bot.set_my_commands(
+            bot_commands(locale, multiplier), language_code=command_language(locale)
+        )
 
 
 async def on_shutdown(application: CastbotApplication) -> None:

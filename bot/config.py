@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from providers.ratelimit import Bucket, parse_limits
+from providers.ratelimit import DEFAULT_LIMITS, Bucket, parse_limits
 
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 MAX_SUBSCRIPTION_STARS = 10_000
@@ -31,9 +31,9 @@ class RateLimits(BaseModel, frozen=True):
     """One API key's requests per rate window, by bucket; written `read=60,generate=10`
     (a bucket left out keeps its default)."""
 
-    read: int = Field(default=60, ge=1)
-    generate: int = Field(default=10, ge=1)
-    upload: int = Field(default=30, ge=1)
+    read: int = Field(default=DEFAULT_LIMITS["read"], ge=1)
+    generate: int = Field(default=DEFAULT_LIMITS["generate"], ge=1)
+    upload: int = Field(default=DEFAULT_LIMITS["upload"], ge=1)
 
     def by_bucket(self) -> dict[Bucket, int]:
         return {"read": self.read, "generate": self.generate, "upload": self.upload}
@@ -48,7 +48,7 @@ class DatabaseSettings(BaseSettings):
 
 
 class Settings(DatabaseSettings):
-    """Every variable of the operator table in DESIGN.md."""
+    """Every operator variable (the README's settings table)."""
 
     telegram_bot_token: SecretStr
     telegram_api_url: str = "https://api.telegram.org"
@@ -105,7 +105,7 @@ class Settings(DatabaseSettings):
         if not isinstance(value, str):
             return value
         parts = [part.strip() for part in value.split(",") if part.strip()]
-        if not all(part.lstrip("-").isdigit() for part in parts):
+        if not all(part.lstrip("-").isdecimal() for part in parts):
             raise ValueError("must be comma-separated numeric Telegram user ids")
         return frozenset(int(part) for part in parts)
 
@@ -174,7 +174,7 @@ def _credit_pairs(value: object) -> object:
     packs = []
     for part in value.split(","):
         credits, _, stars = part.strip().partition(":")
-        if not (credits.isdigit() and stars.isdigit() and int(credits) and int(stars)):
+        if not (credits.isdecimal() and stars.isdecimal() and int(credits) and int(stars)):
             raise ValueError(
                 "must be comma-separated credits:stars pairs of positive whole numbers,"
                 " like 100:50,500:200"

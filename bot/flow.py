@@ -3,11 +3,14 @@
 A flow (storage/flows.py) is at one `step`: the index in its entry's `inputs` of the
 question asked (`TERMS` while the consent is shown; `len(inputs)` once every input is in
 and the job is quoted). Its `inputs` map an input's name to what was collected: a list of
-files (`FileInput` dicts) for images and audio, a string for a text, `{"id": ...}` or
-`{"text": ...}` for a category, and None for an optional input the user skipped. Choices
-asked as steps are kept with the options, under their field.
+files (`FileInput` dicts) for images, audio and videos, a `VideoLinkInput` dict for a video
+given as a link, a string for a text, `{"id": ...}` or `{"text": ...}` for a category, and
+None for an optional input the user skipped. The clips of a CLIPS input gather under
+`gathering(item)` until the user says they are all in. Choices asked as steps are kept with
+the options, under their field; what was measured from the inputs, in `measures`.
 
-The photo menu is a flow too (`MENU`): its inputs are the photos and their caption.
+The photo menu is a flow too (`MENU`): its inputs are the photos and their caption; so is
+the video menu (`VIDEO_MENU`): a video (or a link to one) and its measures.
 """
 
 from __future__ import annotations
@@ -15,18 +18,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from bot.catalog import CATALOG
 from bot.catalog.model import IMAGE_KINDS, Entry, Input, InputKind, Wire
 from bot.tools import FileInput, JobSpec, list_item
+from providers.models import MediaKind
 from storage.flows import Flow
 
 MENU = "menu"
+VIDEO_MENU = "video_menu"
 TERMS = -1
 COLLECTING = "album"
 """The view of a flow whose album is still arriving (its photos are saved as they come)."""
 MENU_PHOTOS = "photos"
 MENU_CAPTION = "caption"
-FILE_KINDS = IMAGE_KINDS | {InputKind.AUDIO}
+MENU_VIDEO = "video"
+FILE_KINDS = IMAGE_KINDS | {InputKind.AUDIO, InputKind.VIDEO, InputKind.CLIPS}
+LIST_KINDS = frozenset({InputKind.PHOTOS, InputKind.CLIPS})
+
+
+class VideoLinkInput(BaseModel):
+    """A video given as an Instagram or TikTok link: the provider field it goes in."""
+
+    field: str
+    url: str
+
+
+def gathering(item: Input) -> str:
+    """Where the clips of a CLIPS input gather until the user says they are all in."""
+    return f"{item.name}+"
+
+
+def link_of(flow: Flow, name: str) -> VideoLinkInput | None:
+    value = flow.inputs.get(name)
+    return VideoLinkInput.model_validate(value) if isinstance(value, dict) else None
 
 
 def entry_of(flow: Flow) -> Entry | None:
@@ -75,11 +101,12 @@ def missing(entry: Entry, flow: Flow) -> list[Input]:
 def prefill(
     entry: Entry, name: str, given: list[FileInput], caption: str | None
 ) -> dict[str, Any]:
-    """The inputs of a flow started with files already chosen (from the photo menu or a
-    result) and the text that came with them."""
+    """The inputs of a flow started with files already chosen (from a menu or a result) and
+    the text that came with them; clips start gathering."""
     item = entry.input(name)
-    count = item.max_count if item.kind is InputKind.PHOTOS else 1
-    inputs: dict[str, Any] = {name: [file.model_dump() for file in given[:count]]}
+    count = item.max_count if item.kind in LIST_KINDS else 1
+    key = gathering(item) if item.kind is InputKind.CLIPS else name
+    inputs: dict[str, Any] = {key: [file.model_dump() for file in given[:count]]}
     text = next((i for i in entry.inputs if i.kind is InputKind.TEXT), None)
     if caption and text is not None and len(caption) <= text.max_chars:
         inputs[text.name] = caption
@@ -92,10 +119,15 @@ def job_spec(entry: Entry, flow: Flow) -> JobSpec:
     fields: dict[str, Any] = {}
     for item in entry.asked(flow.options):
         value = flow.inputs.get(item.name)
-        if item.kind in FILE_KINDS:
+        link = link_of(flow, item.name) if item.kind is InputKind.VIDEO else None
+        if link is not None:
+            fields[link.field] = link.url
+        elif item.kind in FILE_KINDS:
             for index, file in enumerate(files(flow, item.name)):
                 field = (
-                    list_item(item.field, index) if item.kind is InputKind.PHOTOS else item.field
+                    list_item(item.field, index, item.item_key)
+                    if item.kind in LIST_KINDS
+                    else item.field
                 )
                 job_files.append(file.model_copy(update={"field": field}))
         elif item.kind is InputKind.TEXT:
@@ -136,20 +168,32 @@ MENU_ACTIONS = (
     MenuAction("similar", "by_ref", "reference"),
     MenuAction("angles", "carousel", "photo"),
     MenuAction("lipsync", "lipsync", "portrait"),
+    MenuAction("animate", "videogen", "photo"),
 )
+VIDEO_MENU_ACTIONS = (
+    MenuAction("motion", "video2video", "source"),
+    MenuAction("upscale_video", "video_upscaler", "video"),
+    MenuAction("merge", "video_merger", "clips"),
+)
+"""The video menu's buttons; a link offers only those whose input takes links."""
 
 
 @dataclass(frozen=True)
 class ResultAction:
-    """A button under a delivered result: start `tool` with the result as `input`."""
+    """A button under a delivered result of `media`: start `tool` with it as `input`."""
 
     key: str
     tool: str
     input: str
+    media: MediaKind = MediaKind.IMAGE
 
 
 RESULT_ACTIONS = (
     ResultAction("edit", "image_editor", "photos"),
     ResultAction("upscale", "upscaler", "photo"),
     ResultAction("swap", "faceswap", "target"),
+    ResultAction("animate", "videogen", "photo"),
+    ResultAction("lipsync", "lipsync", "portrait"),
+    ResultAction("upscale_video", "video_upscaler", "video", MediaKind.VIDEO),
+    ResultAction("merge", "video_merger", "clips", MediaKind.VIDEO),
 )

@@ -51,6 +51,7 @@ from bot.courier import (
     inspect_image,
     retry_after_seconds,
 )
+from bot.i18n import SOURCE_LOCALE, set_locale
 from bot.pricing import partial_refund
 from bot.scheduler.polls import PolledJob, PollScheduler
 from bot.scheduler.starts import Place
@@ -116,6 +117,15 @@ class ResultPresenter(Protocol):
     async def present(self, job: Job) -> ResultCard | None: ...
 
 
+class Settlement(Protocol):
+    """What a finished job cost in the end, for a job charged the most it could cost."""
+
+    async def overcharged(self, job: Job) -> int:
+        """Credits charged beyond what the job cost (0: none, or not known); raises a
+        passing provider error when the provider cannot tell now."""
+        ...
+
+
 class TrainingRecorder(Protocol):
     """Keeps an actor's training state in step with the job that trains it."""
 
@@ -146,6 +156,8 @@ class JobEngine:
         on_delivered: Callable[[Job], Awaitable[None]] | None = None,
         on_out_of_credits: Callable[[], Awaitable[None]] | None = None,
         presenter: ResultPresenter | None = None,
+        locale_of: Callable[[int], Awaitable[str]] | None = None,
+        settlement: Settlement | None = None,
     ) -> None:
         self._jobs = jobs
         self._provider = provider
@@ -166,6 +178,10 @@ class JobEngine:
         self._on_out_of_credits = on_out_of_credits
         """Called when the provider refuses a job for lack of the operator's credits."""
         self._presenter = presenter
+        self._locale_of = locale_of
+        """The language of a user (by id): a job's texts are written in its user's."""
+        self._settlement = settlement
+        """Gives back what a job charged its most cost less (a linked video's length)."""
         self._worker_name = worker_name
         self._worker = f"{worker_name}/{uuid.uuid4().hex[:12]}"
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -344,6 +360,10 @@ class JobEngine:
                 if not await self._jobs.claim(job_id, self._worker, self._lease_seconds):
                     return
                 self._held.add(job_id)
+                # The task runs for a job, whoever launched it: it speaks its user's language.
+                set_locale(
+                    await self._locale_of(job.user_id) if self._locale_of else SOURCE_LOCALE
+                )
                 await STEPS[job.state](self, job)
             await self._jobs.release(job_id, self._worker)
         except LeaseLost:
@@ -380,7 +400,7 @@ class JobEngine:
         spec = JobSpec.model_validate(job.spec)
         try:
             if job.status_message_id is None:
-                text = texts.job_queued(tool.title)
+                text = submitting_text(tool, spec)
                 message_id = await self._courier.post(
                     job.chat_id, text, priority=MessagePriority.NORMAL
                 )
@@ -408,7 +428,7 @@ class JobEngine:
         log.info("job %s started: tool %s at %s", job.id, job.tool, job.provider)
         # A place in line shown while the job waited gives way to where it stands now; the
         # first poll comes when the scheduler expects news (the start answered the status).
-        self._show(job, texts.job_queued(tool.title))
+        self._show(job, waiting_text(tool, GenerationStatus.QUEUED, timedelta()))
         return job
 
     async def _start(self, job: Job, tool: Tool, spec: JobSpec) -> str:
@@ -548,11 +568,8 @@ class JobEngine:
         if outcome.past_deadline:
             polls.forget(job.id)
             return await self._fail(job, JobFailure(texts.JOB_TIMED_OUT))
-        if generation.status is GenerationStatus.QUEUED:
-            self._show(job, texts.job_queued(tool.title))
-        else:
-            elapsed = timedelta(seconds=outcome.polled_at - polled.submitted_at)
-            self._show(job, texts.job_processing(tool.title, elapsed))
+        elapsed = timedelta(seconds=outcome.polled_at - polled.submitted_at)
+        self._show(job, waiting_text(tool, generation.status, elapsed))
         return job
 
     async def _poll_training(self, job: Job, tool: Tool, polls: PollScheduler) -> Job:
@@ -666,8 +683,19 @@ class JobEngine:
             expected = tool.expected_outputs(JobSpec.model_validate(job.spec).options)
             refund = partial_refund(job.price, len(job.outputs), expected)
             await self._refund(job, refund, texts.refund_note(tool.title))
+        done = texts.job_done(tool.title, refund)
+        if self._settlement is not None and not refund:
+            try:
+                overcharge = await self._settlement.overcharged(job)
+            except TRANSIENT_PROVIDER_ERRORS as err:
+                if await self._wait_out(job, err, self._deadline(job) + DELIVERY_GRACE):
+                    return job
+                overcharge = 0
+            if overcharge:
+                await self._refund(job, overcharge, texts.overcharge_note(tool.title))
+                done = texts.job_done_overcharged(tool.title, overcharge)
         if not unreachable:
-            self._show(job, texts.job_done(tool.title, refund))
+            self._show(job, done)
         job = await self._jobs.finish(job.id, self._worker, unreachable=unreachable)
         if unreachable:
             log.info(
@@ -964,6 +992,25 @@ class _Delivery:
 
     async def _sent(self, sent: dict[str, list[int]]) -> None:
         self.job = await self._record(self.job, sent)
+
+
+def submitting_text(tool: Tool, spec: JobSpec) -> str:
+    """The status message of a job being handed to its provider: a video tool's inputs (up
+    to 50 MB) take a while to send."""
+    if tool.output is OutputKind.VIDEO and any(file.file_id for file in spec.files):
+        return texts.video_sending(tool.title)
+    return texts.job_queued(tool.title)
+
+
+def waiting_text(tool: Tool, status: GenerationStatus, elapsed: timedelta) -> str:
+    """The status message of a running job; a video's says what the AI service is doing,
+    since it takes minutes."""
+    video = tool.output is OutputKind.VIDEO
+    if status is GenerationStatus.QUEUED:
+        return texts.video_queued(tool.title) if video else texts.job_queued(tool.title)
+    if video:
+        return texts.video_processing(tool.title, elapsed)
+    return texts.job_processing(tool.title, elapsed)
 
 
 def exclusive_key(tool: Tool, spec: JobSpec) -> str | None:

@@ -72,7 +72,7 @@ def parse_payload(payload: str) -> Order | PlanOrder | None:
     if prefix not in (PAYLOAD_PREFIX, PLAN_PAYLOAD_PREFIX) or len(parts) not in (3, 4):
         return None
     numbers, extra = parts[:3], parts[3] if len(parts) == 4 else None
-    if not all(number.isdigit() for number in numbers):
+    if not all(number.isdecimal() for number in numbers):
         return None
     user_id, credits, stars = (int(number) for number in numbers)
     offer = CreditPack(credits=credits, stars=stars)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.catalog.image import FACESWAP_ENTRY, IMAGINE
 from bot.catalog.model import Option
+from bot.catalog.video import ANIMATE
 
 
 @dataclass(frozen=True)
@@ -23,4 +24,7 @@ PREFERENCES = (
     Preference("image_count", IMAGINE.option("batch_size")),
     Preference("faceswap_model", FACESWAP_ENTRY.option("model")),
     Preference("faceswap_resolution", FACESWAP_ENTRY.option("resolution")),
+    Preference("video_model", ANIMATE.option("model")),
+    Preference("video_duration", ANIMATE.option("duration")),
+    Preference("video_resolution", ANIMATE.option("resolution")),
 )

@@ -13,8 +13,9 @@ def to_bot_credits(provider_credits: float, multiplier: float) -> int:
 
 
 def started_seconds(seconds: float) -> int:
-    """The seconds a per-second price bills: every started second counts."""
-    return max(1, math.ceil(seconds))
+    """The seconds a per-second price bills: every started second counts (a millisecond of
+    measuring noise starts none: 3.0004 s bills as 3)."""
+    return max(1, math.ceil(round(seconds, 3)))
 
 
 def partial_refund(price: int, delivered: int, expected: int) -> int:

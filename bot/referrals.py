@@ -5,11 +5,13 @@ accounts made only to be invited earn nothing."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import Bot
 from telegram.error import TelegramError
 
 from bot import texts
+from bot.i18n import use_locale
 from storage.referrals import ReferralsRepository
 
 log = logging.getLogger(__name__)
@@ -19,10 +21,20 @@ START_PREFIX = "ref_"
 
 
 class Referrals:
-    def __init__(self, referrals: ReferralsRepository, bot: Bot, *, reward: int) -> None:
+    def __init__(
+        self,
+        referrals: ReferralsRepository,
+        bot: Bot,
+        *,
+        reward: int,
+        locale_of: Callable[[int], Awaitable[str]],
+    ) -> None:
         self._referrals = referrals
         self._bot = bot
         self._reward = reward
+        self._locale_of = locale_of
+        """The language of a user: the inviter is told (and their ledger noted) in theirs,
+        not in the buyer's whose payment pays the reward."""
 
     @property
     def reward(self) -> int:
@@ -59,11 +71,14 @@ class Referrals:
     async def _pay(self, invitee_id: int) -> None:
         if not self._reward:
             return
-        inviter_id = await self._referrals.reward(invitee_id, self._reward, texts.REFERRAL_NOTE)
+        inviter_id = await self._referrals.inviter_of(invitee_id)
         if inviter_id is None:
             return
-        log.info("referral reward of %s credits for user %s", self._reward, inviter_id)
-        try:
-            await self._bot.send_message(inviter_id, texts.referral_reward(self._reward))
-        except TelegramError as err:
-            log.info("could not tell user %s about their referral reward: %r", inviter_id, err)
+        with use_locale(await self._locale_of(inviter_id)):
+            if await self._referrals.reward(invitee_id, self._reward, texts.REFERRAL_NOTE) is None:
+                return
+            log.info("referral reward of %s credits for user %s", self._reward, inviter_id)
+            try:
+                await self._bot.send_message(inviter_id, texts.referral_reward(self._reward))
+            except TelegramError as err:
+                log.info("could not tell user %s about their referral reward: %r", inviter_id, err)

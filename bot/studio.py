@@ -8,10 +8,14 @@ import asyncio
 import io
 import logging
 import re
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 
-from bot.catalog.model import Entry, Source, SourceItem, Sources, Value, resolve
+from bot import texts
+from bot.catalog.model import Entry, Measures, Source, SourceItem, Sources, Value, resolve
+from bot.video import VideoInfo, measure
 from providers.base import GenerationProvider
 from providers.errors import ProviderError
 from providers.models import CatalogItem
@@ -36,6 +40,14 @@ def offers_undressing(item: CatalogItem) -> bool:
     return bool(UNDRESSING.search(item.name) or UNDRESSING.search(item.description))
 
 
+STYLES_SCOPE_SEPARATOR = ":"
+
+
+def styles_scope(tool: str, field: str) -> str:
+    """The scope of the named styles a tool's schema lists for one field."""
+    return f"{tool}{STYLES_SCOPE_SEPARATOR}{field}"
+
+
 class ProviderLists:
     """The provider's lists, fetched when first needed and kept for `ttl` seconds."""
 
@@ -52,7 +64,8 @@ class ProviderLists:
 
     async def items(self, source: Source, scope: str = "") -> list[SourceItem]:
         """The list as offered, without anything that offers undressing; `scope` is the
-        model LoRAs are listed for, or the tool templates are for ("": all)."""
+        model LoRAs are listed for, the tool templates are for ("": all), or the tool and
+        field named styles are listed for (`styles_scope`)."""
         key = (source, scope)
         cached = self._cache.get(key)
         now = self._clock()
@@ -73,6 +86,10 @@ class ProviderLists:
         return items
 
     async def _fetch(self, source: Source, scope: str) -> list[CatalogItem]:
+        if source is Source.STYLES:
+            tool, _, field = scope.partition(STYLES_SCOPE_SEPARATOR)
+            names = (await self._provider.tool(tool)).listed_names(field)
+            return [CatalogItem(id=name, name=texts.style_label(name)) for name in names]
         if source is Source.LORAS:
             return await self._provider.loras(scope or None)
         if source is Source.TEMPLATES:
@@ -85,6 +102,11 @@ class ProviderLists:
         return await self._provider.photoshoot_categories()
 
 
+MEASURED_VIDEO_LIMIT = 2000 * 1024 * 1024
+"""The largest video result measured for a price (one kept at the AI service is never sent
+again, so Telegram's limits do not apply)."""
+
+
 class Studio:
     """The flow's view of the provider and the content policy."""
 
@@ -93,11 +115,29 @@ class Studio:
         self.lists = ProviderLists(provider)
         self._allow_nsfw = allow_nsfw
 
-    async def download(self, url: str, max_bytes: int) -> bytes:
-        """The bytes of a small result (to keep a generated face as an actor's photo)."""
+    async def download(self, url: str, max_bytes: int) -> bytes | None:
+        """The bytes of a small result (to keep a generated face as an actor's photo); None
+        when it cannot be fetched (gone from the AI service) or is over `max_bytes`."""
         buffer = io.BytesIO()
-        await self._provider.download(url, buffer, max_bytes)
+        try:
+            await self._provider.download(url, buffer, max_bytes)
+        except ProviderError as err:
+            log.warning("could not fetch a result to keep it: %r", err)
+            return None
         return buffer.getvalue()
+
+    async def measure_video(self, url: str) -> VideoInfo | None:
+        """The size, length and frame rate of a video result, downloaded to a temporary file
+        (nothing is uploaded); None when it cannot be fetched or read."""
+        with tempfile.TemporaryDirectory(prefix="castbot-result-") as folder:
+            path = Path(folder) / "video"
+            try:
+                with path.open("wb") as file:
+                    await self._provider.download(url, file, MEASURED_VIDEO_LIMIT)
+            except ProviderError as err:
+                log.warning("could not fetch a video result to measure it: %r", err)
+                return None
+            return await asyncio.to_thread(measure, path)
 
     def adult(self, user: User) -> bool:
         """Whether NSFW models may be offered to this user."""
@@ -121,6 +161,10 @@ class Studio:
             key = model if isinstance(model, str) else ""
             if option.source is Source.TEMPLATES:
                 key = entry.tool.name  # templates are listed per tool, LoRAs per model
+            elif option.source is Source.STYLES:
+                key = styles_scope(entry.tool.name, option.field)
+            elif option.scope is not None:
+                key = option.scope
             sources[option.field] = await self.lists.items(option.source, key)
         return sources
 
@@ -130,12 +174,13 @@ class Studio:
         chosen: Mapping[str, Value],
         defaults: Mapping[str, Value],
         adult: bool,
+        measures: Measures,
     ) -> tuple[dict[str, Value], Sources]:
         """The job's options (see `resolve`) and the provider lists they were chosen from."""
         sources = await self.sources(
-            entry, {**resolve(entry, chosen, defaults, adult, {}), **chosen}
+            entry, {**resolve(entry, chosen, defaults, adult, {}, measures), **chosen}
         )
-        return resolve(entry, chosen, defaults, adult, sources), sources
+        return resolve(entry, chosen, defaults, adult, sources, measures), sources
 
 
 ALBUM_SETTLE_SECONDS = 1.0

@@ -22,6 +22,10 @@ from providers.tools import (
     LipsyncInput,
     PhotoshootInput,
     UpscalerInput,
+    Video2VideoInput,
+    VideogenInput,
+    VideoMergerInput,
+    VideoUpscalerInput,
 )
 
 
@@ -59,7 +63,7 @@ class Tool:
     """What is delivered; None for trainings, whose result is recorded on the actor."""
     input_model: type[BaseModel]
     deadline: timedelta
-    """After submission; a job still running then is failed and refunded."""
+    """Counted from the charge; a job whose result is not in by then is failed and refunded."""
     kind: ToolKind = ToolKind.GENERATION
     count_option: str | None = None
     """The option that sets how many outputs a job makes (`batch_size`, `number_of_images`);
@@ -153,6 +157,36 @@ COLLABER = Tool(
     count_option="number_of_images",
 )
 
+# Video generation takes minutes at the provider; the reference gives no durations.
+VIDEOGEN = Tool(
+    name="videogen",
+    title=texts.TOOL_TITLES["videogen"],
+    output=OutputKind.VIDEO,
+    input_model=VideogenInput,
+    deadline=timedelta(hours=1),
+)
+VIDEO2VIDEO = Tool(
+    name="video2video",
+    title=texts.TOOL_TITLES["video2video"],
+    output=OutputKind.VIDEO,
+    input_model=Video2VideoInput,
+    deadline=timedelta(hours=1),
+)
+VIDEO_UPSCALER = Tool(
+    name="video_upscaler",
+    title=texts.TOOL_TITLES["video_upscaler"],
+    output=OutputKind.VIDEO,
+    input_model=VideoUpscalerInput,
+    deadline=timedelta(hours=1),
+)
+VIDEO_MERGER = Tool(
+    name="video_merger",
+    title=texts.TOOL_TITLES["video_merger"],
+    output=OutputKind.VIDEO,
+    input_model=VideoMergerInput,
+    deadline=timedelta(minutes=30),
+)
+
 
 class ActorJobInput(BaseModel):
     """What every actor job records about its actor, copied when it is ordered."""
@@ -209,6 +243,10 @@ TOOLS = {
         FACEGEN,
         CAROUSEL,
         COLLABER,
+        VIDEOGEN,
+        VIDEO2VIDEO,
+        VIDEO_UPSCALER,
+        VIDEO_MERGER,
         ACTOR_LIKENESS,
         ACTOR_VOICE,
         ACTOR_PICTURE,
@@ -221,7 +259,8 @@ class FileInput(BaseModel):
     provider already holds (an earlier result), which is used as it is.
 
     A field that takes a list of assets (`image_assets`) gets one input per item, named
-    `image_assets.0`, `image_assets.1`, ... in order (see `list_item`).
+    `image_assets.0`, `image_assets.1`, ... in order; one that takes a list of objects
+    (video_merger's `clips`) names the key too: `clips.0.asset_id` (see `list_item`).
     """
 
     field: str
@@ -230,6 +269,9 @@ class FileInput(BaseModel):
     kind: MediaKind
     filename: str
     asset_id: str | None = None
+    file_size: int | None = None
+    """The size Telegram gave for a Telegram file, when it gave one: a file taken before a
+    tool was chosen (on the photo menu) is checked against the tool's limit with it."""
 
     @model_validator(mode="after")
     def _one_source(self) -> FileInput:
@@ -242,9 +284,10 @@ class FileInput(BaseModel):
 LIST_ITEM = "."
 
 
-def list_item(field: str, index: int) -> str:
-    """The file field of item `index` of a list field."""
-    return f"{field}{LIST_ITEM}{index}"
+def list_item(field: str, index: int, key: str | None = None) -> str:
+    """The file field of item `index` of a list field (under `key`, in a list of objects)."""
+    item = f"{field}{LIST_ITEM}{index}"
+    return item if key is None else f"{item}{LIST_ITEM}{key}"
 
 
 class JobSpec(BaseModel):
@@ -253,20 +296,27 @@ class JobSpec(BaseModel):
     files: list[FileInput]
     options: dict[str, Any] = Field(default_factory=dict)
     """Every other field of the provider input (texts and option values)."""
-    measures: dict[str, float] = Field(default_factory=dict)
+    measures: dict[str, float | None] = Field(default_factory=dict)
     """What was measured from the inputs and priced (`audio_seconds`), kept so the same job
-    can be quoted again."""
+    can be quoted again; None for a length not known in advance, charged at its most."""
+
+    @property
+    def charged_at_most(self) -> bool:
+        """Whether the price was the most the job can cost (a length not known in advance):
+        the provider's real charge settles it."""
+        return None in self.measures.values()
 
     def provider_input(self, tool: Tool, assets: dict[str, str]) -> dict[str, Any]:
         """The tool's validated input, given the asset id of each file field."""
         fields: dict[str, Any] = dict(self.options)
-        items: dict[str, list[tuple[int, str]]] = {}
+        items: dict[str, list[tuple[int, Any]]] = {}
         for field, asset_id in assets.items():
-            name, separator, index = field.rpartition(LIST_ITEM)
-            if separator and index.isdigit():
-                items.setdefault(name, []).append((int(index), asset_id))
-            else:
+            name, *path = field.split(LIST_ITEM)
+            if not path:
                 fields[field] = asset_id
+                continue
+            item = asset_id if len(path) == 1 else {path[1]: asset_id}
+            items.setdefault(name, []).append((int(path[0]), item))
         for name, numbered in items.items():
-            fields[name] = [asset_id for _, asset_id in sorted(numbered)]
+            fields[name] = [item for _, item in sorted(numbered, key=lambda pair: pair[0])]
         return tool.input_model.model_validate(fields).model_dump(mode="json")

@@ -16,6 +16,7 @@ from handlers import (
     groups,
     guard,
     invite,
+    language,
     newactor,
     orders,
     payments,
@@ -31,7 +32,11 @@ from handlers import (
 
 def starting_handlers() -> list[Any]:
     """Fresh handlers for everything that starts a tool's flow."""
-    return [*flow.starting_handlers(), *results.build_result_handlers()]
+    return [
+        *flow.starting_handlers(),
+        *results.build_result_handlers(),
+        *start.build_menu_handlers(),
+    ]
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> None:
@@ -61,6 +66,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], settings: S
     application.add_handlers(invite.build_invite_handlers())
     application.add_handlers(subscriptions.build_subscription_handlers())
     application.add_handlers(promos.build_promo_handlers(admins))
+    application.add_handlers(language.build_language_handlers())
     application.add_handlers(start.build_start_handlers())
     application.add_handlers(flow.build_flow_message_handlers())
     application.add_handlers(start.build_fallback_handlers())

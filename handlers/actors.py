@@ -22,6 +22,7 @@ from bot.context import BotContext
 from bot.flow import face_tools
 from bot.tools import ACTOR_LIKENESS, ACTOR_VOICE
 from handlers.conversation import Handlers
+from handlers.keyboards import rows_of
 from handlers.orders import offer
 from handlers.parsing import number_after
 from providers.base import ActorProvider
@@ -40,7 +41,7 @@ PICTURE = PREFIX + "picture:"
 DELETE = PREFIX + "delete:"
 DELETE_CONFIRMED = PREFIX + "erase:"
 WITH = ":with:"
-"""`<tool>:with:<actor id>` starts a tool with the actor's face (handlers/flow.py)."""
+"""`<tool>:with:<actor id>` starts a tool with the actor's face (handlers/flow/steps.py)."""
 
 
 async def owned_actor(update: Update, context: BotContext, prefix: str) -> Actor | None:
@@ -67,7 +68,7 @@ def actor_keyboard(actors: list[Actor], prefix: str) -> InlineKeyboardMarkup | N
     ]
     if not buttons:
         return None
-    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+    return InlineKeyboardMarkup(rows_of(buttons))
 
 
 async def list_actors(update: Update, context: BotContext) -> None:

@@ -16,6 +16,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot import texts
 from bot.context import BotContext
+from bot.i18n import locale_for, set_locale
 
 PRIVATE_CHAT_START = "group"
 """The /start parameter of the button's deep link: the private chat opens with a Start
@@ -29,6 +30,9 @@ async def outside_private_chats(update: Update, context: BotContext) -> None:
         return
     message = update.message or update.channel_post
     if message is not None and addressed_to(message, context.bot.username, context.bot.id):
+        # No account is made here: the reply speaks the language of the asker's app.
+        user = update.effective_user
+        set_locale(locale_for(user.language_code if user else None))
         await message.reply_text(
             texts.GROUP_REPLY,
             reply_markup=InlineKeyboardMarkup(

@@ -30,10 +30,11 @@ from handlers.conversation import Handlers, build_flow
 from handlers.flow import SAVE_AS_ACTOR, leave, menu_photo_as_actor
 from handlers.media import (
     AUDIO_INPUT,
-    IMAGE_TYPES,
     PHOTO_INPUT,
     MediaRefused,
     audio_from,
+    image_refusal,
+    image_type,
     photo_from,
 )
 from handlers.orders import offer
@@ -87,13 +88,20 @@ async def save_menu_photo(update: Update, context: BotContext) -> object:
     if photo is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return ConversationHandler.END
-    extension = photo.filename.rsplit(".", 1)[-1]
-    mime_type = next((mime for mime in PHOTO_TYPES if IMAGE_TYPES[mime] == extension), None)
-    if mime_type is None or photo.file_id is None or photo.file_unique_id is None:
-        await query.answer(texts.ACTOR_PHOTO_TYPES_REFUSED, show_alert=True)
+    mime_type = image_type(photo)
+    refusal = (
+        image_refusal(photo, PHOTO_TYPES, PHOTO_LIMIT)
+        if mime_type in PHOTO_TYPES
+        else texts.ACTOR_PHOTO_TYPES_REFUSED
+    )
+    if refusal is not None:
+        # The menu stays: its other buttons may take the photo.
+        await query.answer(refusal, show_alert=True)
         return ConversationHandler.END
+    assert photo.file_id is not None and photo.file_unique_id is not None
     await query.answer()
     await query.edit_message_reply_markup(None)
+    await leave(update, context)
     stored = ActorPhoto(
         file_id=photo.file_id, file_unique_id=photo.file_unique_id, mime_type=mime_type
     )
@@ -112,9 +120,12 @@ async def save_result(update: Update, context: BotContext) -> object:
         return ConversationHandler.END
     _, output = picked
     assert update.callback_query
+    data = await context.services.studio.download(output.url, PHOTO_LIMIT)
+    if data is None:
+        await update.callback_query.answer(results.expired(job), show_alert=True)
+        return ConversationHandler.END
     await update.callback_query.answer()
     await leave(update, context)
-    data = await context.services.studio.download(output.url, PHOTO_LIMIT)
     sent = await update.effective_chat.send_photo(data, caption=texts.SAVED_FACE_CAPTION)
     largest = sent.photo[-1]
     stored = ActorPhoto(file_id=largest.file_id, file_unique_id=largest.file_unique_id)

@@ -19,11 +19,12 @@ from telegram.ext import (
 
 from bot import payments, texts
 from bot.context import BotContext
+from bot.i18n import use_locale, user_locale
 from bot.tools import TOOLS
 from handlers.orders import BUY_PREFIX, packs_keyboard, quote_keyboard
 from handlers.parsing import integer
 from storage.jobs import JobState
-from storage.payments import Purchase, SubscriptionTerm
+from storage.payments import PaymentAlreadyRefunded, Purchase, SubscriptionTerm
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,11 @@ async def send_invoice(update: Update, context: BotContext) -> None:
     await query.answer()
     order = payments.Order(query.from_user.id, pack, job_id or None)
     await update.effective_chat.send_invoice(
-        title=texts.credits(pack.credits),
+        title=texts.invoice_title(pack.credits),
         description=texts.invoice_description(pack.credits),
         payload=payments.invoice_payload(order),
         currency=payments.CURRENCY,
-        prices=[LabeledPrice(texts.credits(pack.credits), pack.stars)],
+        prices=[LabeledPrice(texts.invoice_title(pack.credits), pack.stars)],
         provider_token="",
     )
 
@@ -176,17 +177,23 @@ async def refund(update: Update, context: BotContext) -> None:
         if "ALREADY_REFUNDED" not in err.message.upper():
             await reply(texts.refund_refused(err.message))
             return
-    outcome = await payments_repository.refund(
-        charge_id, update.effective_user.id, texts.STARS_REFUND_NOTE
-    )
+    # The buyer's ledger and notice are in the buyer's language, not the admin's.
+    buyer_locale = await user_locale(context.services.users, payment.user_id)
+    with use_locale(buyer_locale):
+        note = texts.STARS_REFUND_NOTE
+    try:
+        outcome = await payments_repository.refund(charge_id, update.effective_user.id, note)
+    except PaymentAlreadyRefunded as done:  # by another admin meanwhile
+        await reply(texts.payment_already_refunded(done.payment))
+        return
     report = texts.refund_done(outcome)
     if payment.subscription_id is not None:
         report += "\n" + await _stop_renewal(context, payment.subscription_id)
     await reply(report)
+    with use_locale(buyer_locale):
+        notice = texts.payment_refunded(payment.stars, outcome.debited)
     try:
-        await context.bot.send_message(
-            payment.user_id, texts.payment_refunded(payment.stars, outcome.debited)
-        )
+        await context.bot.send_message(payment.user_id, notice)
     except TelegramError as err:
         log.info("could not tell user %s about their refund: %r", payment.user_id, err)
 

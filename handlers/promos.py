@@ -41,9 +41,13 @@ async def create_promo(update: Update, context: BotContext) -> None:
     code = args[0].upper()
     credits, max_uses, days = (numbers + [None, None])[:3]
     assert credits is not None
-    expires_at = (
-        (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="seconds") if days else None
-    )
+    expires_at = None
+    if days:
+        try:
+            expires_at = (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="seconds")
+        except OverflowError:  # a date past the year 9999
+            await reply(texts.PROMO_USAGE)
+            return
     promo = await promos.create(
         code,
         credits,

@@ -11,39 +11,43 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import texts
-from bot.catalog.model import Value
+from bot.catalog.model import Choice, Value
 from bot.context import BotContext
 from bot.preferences import PREFERENCES, Preference
 from handlers.conversation import Handlers
+from handlers.keyboards import rows_of
 from handlers.parsing import integer
 
 PREFIX = "set:"
 
 
-def _current(preference: Preference, chosen: dict[str, Value]) -> Value:
-    return chosen.get(preference.name, preference.option.default)
-
-
-def _label(preference: Preference, value: Value) -> str:
-    return next(c.label for c in preference.option.choices if c.value == value)
+def _current(preference: Preference, chosen: dict[str, Value], adult: bool) -> Choice:
+    """The default flows are given: the user's choice while it is offered to them (not an 18+
+    one once NSFW is off, nor one the catalog has dropped), else the option's own."""
+    choices = preference.option.choices
+    value = chosen.get(preference.name)
+    for choice in choices:
+        if choice.value == value and (adult or not choice.nsfw):
+            return choice
+    return next(choice for choice in choices if choice.value == preference.option.default)
 
 
 async def _keyboard(context: BotContext, view: int | None) -> InlineKeyboardMarkup:
     chosen = await context.services.user_settings.get(context.user.id)
     studio = context.services.studio
+    adult = studio.adult(context.user)
     if view is not None:
         preference = PREFERENCES[view]
-        current = _current(preference, chosen)
-        adult = studio.adult(context.user)
+        current = _current(preference, chosen, adult)
         buttons = [
             InlineKeyboardButton(
-                texts.setting_choice(choice.label, choice.value == current),
+                texts.setting_choice(choice.label, choice == current),
                 callback_data=f"{PREFIX}v:{view}:{index}",
             )
             for index, choice in enumerate(preference.option.choices)
             if adult or not choice.nsfw
         ]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows = rows_of(buttons)
         rows.append([InlineKeyboardButton(texts.BACK_BUTTON, callback_data=f"{PREFIX}b")])
         return InlineKeyboardMarkup(rows)
     rows = [
@@ -51,7 +55,7 @@ async def _keyboard(context: BotContext, view: int | None) -> InlineKeyboardMark
             InlineKeyboardButton(
                 texts.setting_button(
                     texts.SETTING_LABELS[preference.name],
-                    _label(preference, _current(preference, chosen)),
+                    _current(preference, chosen, adult).label,
                 ),
                 callback_data=f"{PREFIX}o:{index}",
             )

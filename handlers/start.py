@@ -1,4 +1,5 @@
-"""/start, /help, /balance, /history and the reply to an unknown command."""
+"""/start with its menu of buttons, /help, /balance, /history and the reply to an unknown
+command."""
 
 from __future__ import annotations
 
@@ -12,14 +13,28 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.catalog import command_menu
+from bot.catalog import CATALOG, command_menu
 from bot.context import BotContext
+from handlers.actors import list_actors
+from handlers.conversation import Handlers
+from handlers.edits import edit_text
+from handlers.flow import begin
 from handlers.parsing import integer
+from handlers.payments import buy
 from storage.users import LedgerPage
 
 HISTORY_PAGE = 10
 HISTORY_PREFIX = "hist:"
 OLDER, NEWER = "older", "newer"
+MENU_PREFIX = "start:"
+MENU_TOOLS = {
+    "imagine": "by_prompt",
+    "edit": "image_editor",
+    "faceswap": "faceswap",
+    "lipsync": "lipsync",
+}
+"""The /start menu's buttons that start a tool's flow (the others open /actors and /buy)."""
+MENU_ROWS = (("imagine", "edit"), ("faceswap", "lipsync"), ("actors", "buy"))
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -33,8 +48,38 @@ async def start(update: Update, context: BotContext) -> None:
             welcome_credits=context.services.settings.welcome_credits,
             balance=account.balance,
             mock=context.services.settings.uses_mock_provider,
-        )
+        ),
+        reply_markup=start_menu(),
     )
+
+
+def start_menu() -> InlineKeyboardMarkup:
+    """The first things to do, a tap each: no command to type."""
+    labels = texts.START_MENU_BUTTONS
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(labels[key], callback_data=f"{MENU_PREFIX}{key}") for key in row]
+            for row in MENU_ROWS
+        ]
+    )
+
+
+async def start_menu_pressed(update: Update, context: BotContext) -> None:
+    """Start what the /start button names, as its command would."""
+    query = update.callback_query
+    assert query and query.data
+    key = query.data.removeprefix(MENU_PREFIX)
+    if key == "actors":
+        await list_actors(update, context)  # answers the press itself
+        return
+    if key != "buy" and key not in MENU_TOOLS:
+        await query.answer(texts.BUTTON_GONE)
+        return
+    await query.answer()
+    if key == "buy":
+        await buy(update, context)
+    else:
+        await begin(update, context, CATALOG[MENU_TOOLS[key]], {})
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -76,9 +121,7 @@ async def history_page(update: Update, context: BotContext) -> None:
         page = await ledger.page(context.user.id, after=row, size=HISTORY_PAGE)
     await query.answer()
     if page.entries:
-        await query.edit_message_text(
-            texts.history(page.entries), reply_markup=history_keyboard(page)
-        )
+        await edit_text(query, texts.history(page.entries), history_keyboard(page))
 
 
 def history_keyboard(page: LedgerPage) -> InlineKeyboardMarkup | None:
@@ -124,6 +167,12 @@ def build_start_handlers() -> list[BaseHandler[Update, BotContext, None]]:
         CommandHandler("history", history),
         CallbackQueryHandler(history_page, pattern=f"^{HISTORY_PREFIX}"),
     ]
+
+
+def build_menu_handlers() -> Handlers:
+    """The /start menu's buttons: they start a flow, so the actor conversation gets copies
+    of them to end itself on (see handlers.starting_handlers)."""
+    return [CallbackQueryHandler(start_menu_pressed, pattern=f"^{MENU_PREFIX}")]
 
 
 def build_fallback_handlers() -> list[BaseHandler[Update, BotContext, None]]:

@@ -15,6 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import payments, texts
 from bot.context import BotContext
+from handlers.edits import edit_text
 from storage.payments import Subscription
 
 log = logging.getLogger(__name__)
@@ -88,17 +89,17 @@ async def _set_renewal(
     if plan is None or query.data.removeprefix(prefix) != str(plan.id):
         await query.answer(texts.SUBSCRIPTION_GONE, show_alert=True)
         return
-    try:
-        await context.bot.edit_user_star_subscription(plan.user_id, plan.charge_id, canceled)
-    except BadRequest as err:
-        log.warning("Telegram refused to change subscription %s: %s", plan.id, err.message)
-        await query.answer(texts.SUBSCRIPTION_EDIT_REFUSED, show_alert=True)
-        return
-    plan = await repository.set_canceled(plan.id, canceled)
+    # A second tap of a double tap finds the change made; it only answers and shows it.
+    if plan.canceled != canceled:
+        try:
+            await context.bot.edit_user_star_subscription(plan.user_id, plan.charge_id, canceled)
+        except BadRequest as err:
+            log.warning("Telegram refused to change subscription %s: %s", plan.id, err.message)
+            await query.answer(texts.SUBSCRIPTION_EDIT_REFUSED, show_alert=True)
+            return
+        plan = await repository.set_canceled(plan.id, canceled)
     await query.answer(texts.PLAN_CANCELED if canceled else texts.PLAN_RENEWABLE)
-    await query.edit_message_text(
-        texts.subscription_status(plan), reply_markup=status_keyboard(plan)
-    )
+    await edit_text(query, texts.subscription_status(plan), status_keyboard(plan))
 
 
 def build_subscription_handlers() -> list[BaseHandler[Update, BotContext, None]]:

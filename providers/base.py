@@ -11,6 +11,7 @@ from providers.models import (
     MediaKind,
     PhotoshootCategory,
     Template,
+    ToolInfo,
     Training,
     TrainingFile,
     Transaction,
@@ -56,6 +57,10 @@ class GenerationProvider(GenerationSource, Protocol):
 
     async def templates(self) -> list[Template]:
         """Ready-to-use presets."""
+        ...
+
+    async def tool(self, name: str) -> ToolInfo:
+        """One tool of the catalog, with the schema of its input."""
         ...
 
     async def photoshoot_categories(self) -> list[PhotoshootCategory]:

@@ -41,8 +41,7 @@ import zipfile
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from functools import cache
-from types import TracebackType
-from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Final, Self
+from typing import TYPE_CHECKING, Annotated, Any, Final, Unpack
 
 import httpx
 from pydantic import BeforeValidator, ConfigDict, SecretStr
@@ -55,9 +54,9 @@ from providers.errors import (
     ProviderUnavailableError,
 )
 from providers.http import (
-    DEFAULT_MAX_RETRIES,
+    ApiClient,
     ApiTransport,
-    Sleep,
+    TransportOptions,
     content_type,
     parse,
     redacted,
@@ -76,7 +75,7 @@ from providers.models import (
     TrainingState,
     WireModel,
 )
-from providers.ratelimit import Priority, RateBudget
+from providers.ratelimit import Clock, Priority
 
 if TYPE_CHECKING:
     from providers.base import ActorProvider
@@ -258,7 +257,7 @@ _GENERATION_STATUSES: Final = {
 }
 
 
-class FramehoodClient:
+class FramehoodClient(ApiClient):
     """Async client of Framehood's actor models; one per API key (or share its budget)."""
 
     name = "framehood"
@@ -268,52 +267,25 @@ class FramehoodClient:
         api_key: str,
         base_url: str,
         *,
-        http_client: httpx.AsyncClient | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        timeout: httpx.Timeout | None = None,
-        budget: RateBudget | None = None,
-        sleep: Sleep = asyncio.sleep,
         availability_ttl: float = DEFAULT_AVAILABILITY_TTL,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = time.monotonic,
+        **options: Unpack[TransportOptions],
     ) -> None:
-        """The first keyword arguments are `providers.http.ApiTransport`'s; a `timeout`
-        given here replaces the longer wait for sync job creation too.
-
-        `availability_ttl` is how long `available()` trusts what it learned; `clock`
-        (seconds, monotonic) measures it.
+        """`availability_ttl` is how long `available()` trusts what it learned; `clock`
+        (seconds, monotonic) measures it. A `timeout` among the transport's `options`
+        replaces the longer wait for sync job creation too.
         """
         if not api_key or not base_url:
             raise ProviderUnavailableError(
                 "Framehood is not configured: the API key or the API URL is empty"
             )
-        self._transport = ApiTransport(
-            base_url,
-            API_ROOT,
-            SecretStr(f"{AUTH_SCHEME} {api_key}"),
-            http_client=http_client,
-            max_retries=max_retries,
-            timeout=timeout,
-            budget=budget,
-            sleep=sleep,
+        super().__init__(
+            ApiTransport(base_url, API_ROOT, SecretStr(f"{AUTH_SCHEME} {api_key}"), **options)
         )
         self._availability_ttl = availability_ttl
         self._clock = clock
         self._known: tuple[bool, float] | None = None  # (available, until)
         self._probing = asyncio.Lock()
-
-    def __repr__(self) -> str:
-        return f"FramehoodClient(base_url={str(self._transport.base)!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # --- ActorProvider
 
@@ -430,17 +402,9 @@ class FramehoodClient:
             id=generation.id, status=generation.status, error=generation.error, outputs=outputs
         )
 
-    async def download(self, url: str, into: BinaryIO, max_bytes: int) -> int:
-        """Stream one output into `into`; the API key goes along only to the API's own
-        origin."""
-        return await self._transport.download(url, into, max_bytes)
-
     async def delete_model(self, model_ref: str) -> None:
         """Do nothing: Framehood documents no way to delete a LoRA file or a cloned voice,
         and an actor that is deleted here simply stops naming them."""
-
-    async def aclose(self) -> None:
-        await self._transport.aclose()
 
     # --- Internals
 

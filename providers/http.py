@@ -11,6 +11,9 @@ settled with the answer, so a refused attempt gives its slot back. Error respons
 
 Credentials go only to the API's own origin and never appear in a repr, a log line or an
 exception message.
+
+Each client (ZenCreator, Scenario, Framehood) is an `ApiClient` over one transport, made
+from its own credentials and the caller's `TransportOptions`.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import mimetypes
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, BinaryIO, Final, TypeVar
+from types import TracebackType
+from typing import Any, BinaryIO, Final, Self, TypedDict, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -39,7 +43,7 @@ from providers.errors import (
     make_status_error,
 )
 from providers.models import MediaKind
-from providers.ratelimit import Bucket, Priority, RateBudget, Slot, Ticket
+from providers.ratelimit import Bucket, Priority, RateBudget, Sleep, Slot, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +57,6 @@ MAX_RETRY_AFTER: Final = 60.0
 DOWNLOAD_CHUNK: Final = 64 * 1024
 """Bytes a download holds in memory at a time."""
 
-Sleep = Callable[[float], Awaitable[None]]
 _Model = TypeVar("_Model", bound=pydantic.BaseModel)
 _Result = TypeVar("_Result")
 
@@ -244,6 +247,46 @@ class ApiTransport:
         """Close the HTTP client, unless it was handed in (then its owner closes it)."""
         if self._owns_http:
             await self._http.aclose()
+
+
+class TransportOptions(TypedDict, total=False):
+    """What a provider client's constructor takes on for its `ApiTransport` (see there)."""
+
+    http_client: httpx.AsyncClient | None
+    max_retries: int
+    timeout: httpx.Timeout | None
+    budget: RateBudget | None
+    sleep: Sleep
+
+
+class ApiClient:
+    """What every HTTP provider client shares: one transport, the downloads of its outputs,
+    closing, and use as an async context manager."""
+
+    def __init__(self, transport: ApiTransport) -> None:
+        self._transport = transport
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={str(self._transport.base)!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def download(self, url: str, into: BinaryIO, max_bytes: int) -> int:
+        """Stream one output into `into`; the credentials go along only to the API's own
+        origin."""
+        return await self._transport.download(url, into, max_bytes)
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
 
 
 def parse(model: type[_Model], response: httpx.Response) -> _Model:

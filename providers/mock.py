@@ -14,7 +14,8 @@ never touches the network:
   `providers/assets/placeholder.mp4`;
 * each output carries an `asset_id` that later generations take as an input (its card then
   shows as that input's thumbnail), so results chain offline as they do at ZenCreator;
-* the catalog endpoints answer from a small built-in list; the credit history is empty,
+* the catalog endpoints answer from a small built-in list (a tool's schema lists only
+  the named styles of by_prompt and by_ref); the credit history is empty,
   since nothing is charged;
 * the bot may restart between `start` and `status` (jobs resume from SQLite) while this
   state is lost, so generation ids carry the tool and the number of outputs, and output
@@ -47,8 +48,10 @@ from providers.models import (
     Output,
     PhotoshootCategory,
     Template,
+    ToolInfo,
     Transaction,
 )
+from providers.ratelimit import Clock
 
 if TYPE_CHECKING:
     from providers.base import GenerationProvider
@@ -198,6 +201,9 @@ _TEMPLATES = (
         input={"positive_prompt": "a person on a sunny beach", "model": "GENERAL_SFW"},
     ),
 )
+_STYLE_NAMES = ("athletic", "curvy", "petite", "slim")
+"""The named styles the built-in schemas of by_prompt and by_ref list for `loras`."""
+_STYLED_TOOLS = frozenset({"by_prompt", "by_ref"})
 _CATEGORIES = (
     PhotoshootCategory(
         id="mock-category-studio",
@@ -292,7 +298,7 @@ class MockProvider:
     def __init__(
         self,
         processing_seconds: float = 3.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = time.monotonic,
     ) -> None:
         self._processing_seconds = processing_seconds
         self._clock = clock
@@ -374,6 +380,15 @@ class MockProvider:
 
     async def photoshoot_categories(self) -> list[PhotoshootCategory]:
         return list(_CATEGORIES)
+
+    async def tool(self, name: str) -> ToolInfo:
+        """A built-in schema that lists only what the flows read of it: the named styles of
+        by_prompt and by_ref."""
+        properties: dict[str, Any] = {}
+        if name in _STYLED_TOOLS:
+            styles = {style: {"type": "number"} for style in _STYLE_NAMES}
+            properties["loras"] = {"type": ["object", "null"], "properties": styles}
+        return ToolInfo(name=name, input_schema={"type": "object", "properties": properties})
 
     async def transactions(self, limit: int = 20, offset: int = 0) -> list[Transaction]:
         """Nothing is ever charged offline, so the history is empty."""

@@ -103,6 +103,10 @@ class Balance(WireModel):
 #   for and its ready `input`;
 # - `GET /photoshoot-categories` items: `id` (photoshoot's `category_id`), `name`,
 #   optional `description`;
+# - `GET /tools/{name}`: the tool as `GET /tools` lists it, with `name` and `input_schema` (a
+#   JSON Schema object); a field that maps named styles to strengths (by_prompt's and
+#   by_ref's `loras`: "the allowed names are the keys listed for this field") lists those
+#   names as the keys of the field's own `properties`, or else as `propertyNames.enum`;
 # - `GET /transactions?limit=&offset=` items, newest first: `id`, `type` (`refund` for a
 #   refund; anything else that names a generation is taken as a charge), `amount` (its sign
 #   is not relied on) and, for spends and refunds, `generation_id`.
@@ -139,6 +143,28 @@ class Template(CatalogItem):
 
 class PhotoshootCategory(CatalogItem):
     """One category of `GET /photoshoot-categories`: `photoshoot`'s `category_id`."""
+
+
+class ToolInfo(WireModel):
+    """One tool of `GET /tools/{name}`: its name and the JSON Schema of its input."""
+
+    name: str
+    input_schema: dict[str, Any] = Field(default_factory=dict)
+
+    def listed_names(self, field: str) -> list[str]:
+        """The names a map field of the input takes (its schema's listed keys); [] when the
+        schema lists none."""
+        properties = self.input_schema.get("properties")
+        schema = properties.get(field) if isinstance(properties, dict) else None
+        if not isinstance(schema, dict):
+            return []
+        keys = schema.get("properties")
+        if isinstance(keys, dict):
+            return [str(key) for key in keys]
+        names = schema.get("propertyNames")
+        if isinstance(names, dict) and isinstance(names.get("enum"), list):
+            return [str(name) for name in names["enum"]]
+        return []
 
 
 class Transaction(WireModel):

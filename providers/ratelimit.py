@@ -87,7 +87,7 @@ def parse_limits(text: str) -> dict[Bucket, int]:
     for part in text.split(","):
         name, _, amount = part.strip().partition("=")
         name, amount = name.strip(), amount.strip()
-        if name not in BUCKETS or not amount.isdigit() or int(amount) < 1:
+        if name not in BUCKETS or not amount.isdecimal() or int(amount) < 1:
             raise ValueError(
                 "must be comma-separated bucket=count pairs, with buckets read, generate and"
                 " upload and counts of at least 1, like read=60,generate=10,upload=30"
@@ -96,6 +96,36 @@ def parse_limits(text: str) -> dict[Bucket, int]:
             raise ValueError(f"names the {name} bucket twice")
         limits[name] = int(amount)
     return limits
+
+
+class Alarm:
+    """A wake-up at the earliest of the times asked for: `ring` runs then, once, unless the
+    alarm is cancelled first."""
+
+    def __init__(self, ring: Callable[[], None], sleep: Sleep, name: str) -> None:
+        self._ring = ring
+        self._sleep = sleep
+        self._name = name
+        self._task: asyncio.Task[None] | None = None
+        self._at = math.inf
+
+    def set(self, at: float, now: float) -> None:
+        """Ring at `at` (on the clock that reads `now`), unless set to ring earlier."""
+        if self._task is not None and self._at <= at:
+            return
+        self.cancel()
+        self._at = at
+        self._task = asyncio.create_task(self._wait(max(at - now, 0.0)), name=self._name)
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        self._task, self._at = None, math.inf
+
+    async def _wait(self, delay: float) -> None:
+        await self._sleep(delay)
+        self._task, self._at = None, math.inf
+        self._ring()
 
 
 @dataclass(order=True)
@@ -122,15 +152,13 @@ class _Line:
         self.window = window
         self._hold = window + margin
         self._clock = clock
-        self._sleep = sleep
         self._stamps: deque[float] = deque()
         """When each request still in the window was answered (or booked), oldest first."""
         self._in_flight = 0
         self._blocked_until = -math.inf
         self._waiters: list[_Waiter] = []
         self._arrivals = itertools.count()
-        self._timer: asyncio.Task[None] | None = None
-        self._timer_at = math.inf
+        self._alarm = Alarm(self._dispatch, sleep, f"budget-{name}")
         self.refused = 0
 
     def arrival(self) -> int:
@@ -232,7 +260,7 @@ class _Line:
             self._in_flight += 1
             head.granted.set_result(None)
         if not self._waiters:
-            self._cancel_timer()
+            self._alarm.cancel()
             return
         at = self._blocked_until
         free = self._free(now)
@@ -240,26 +268,7 @@ class _Line:
             if -free >= len(self._stamps):
                 return  # only an answer to a request in flight frees a slot now
             at = max(at, self._stamps[-free] + self._hold)
-        self._wake_at(at, now)
-
-    def _wake_at(self, at: float, now: float) -> None:
-        if self._timer is not None and self._timer_at <= at:
-            return
-        self._cancel_timer()
-        self._timer_at = at
-        self._timer = asyncio.create_task(
-            self._wake(max(at - now, 0.0)), name=f"budget-{self.name}"
-        )
-
-    async def _wake(self, delay: float) -> None:
-        await self._sleep(delay)
-        self._timer, self._timer_at = None, math.inf
-        self._dispatch()
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer, self._timer_at = None, math.inf
+        self._alarm.set(at, now)
 
 
 class Slot:

@@ -39,14 +39,11 @@ may be missing.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 from collections.abc import Mapping
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Unpack
 
-import httpx
 from pydantic import ConfigDict, Field, SecretStr
 from pydantic.alias_generators import to_camel
 
@@ -57,9 +54,9 @@ from providers.errors import (
     ProviderUnavailableError,
 )
 from providers.http import (
-    DEFAULT_MAX_RETRIES,
+    ApiClient,
     ApiTransport,
-    Sleep,
+    TransportOptions,
     content_type,
     parse,
     refused_unprocessed,
@@ -76,7 +73,7 @@ from providers.models import (
     TrainingState,
     WireModel,
 )
-from providers.ratelimit import Priority, RateBudget
+from providers.ratelimit import Priority
 
 if TYPE_CHECKING:
     from providers.base import ActorProvider
@@ -254,7 +251,7 @@ _MODEL_ERRORS: Final[Mapping[str, str]] = {
 """A model carries no failure reason in the documents, so the status is all there is."""
 
 
-class ScenarioClient:
+class ScenarioClient(ApiClient):
     """Async client of Scenario's API; one per API key pair (or share its budget)."""
 
     name = "scenario"
@@ -264,43 +261,15 @@ class ScenarioClient:
         api_key: str,
         api_secret: str,
         base_url: str = DEFAULT_BASE_URL,
-        *,
-        http_client: httpx.AsyncClient | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        timeout: httpx.Timeout | None = None,
-        budget: RateBudget | None = None,
-        sleep: Sleep = asyncio.sleep,
+        **options: Unpack[TransportOptions],
     ) -> None:
-        """The keyword arguments are `providers.http.ApiTransport`'s."""
         if not api_key or not api_secret:
             raise ProviderUnavailableError(
                 "Scenario is not configured: the API key or secret is empty"
             )
         token = base64.b64encode(f"{api_key}:{api_secret}".encode()).decode("ascii")
-        self._transport = ApiTransport(
-            base_url,
-            "",  # the documents' paths are relative to the base URL, /v1 included
-            SecretStr(f"Basic {token}"),
-            http_client=http_client,
-            max_retries=max_retries,
-            timeout=timeout,
-            budget=budget,
-            sleep=sleep,
-        )
-
-    def __repr__(self) -> str:
-        return f"ScenarioClient(base_url={str(self._transport.base)!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        # The documents' paths are relative to the base URL, /v1 included.
+        super().__init__(ApiTransport(base_url, "", SecretStr(f"Basic {token}"), **options))
 
     # --- ActorProvider: training
 
@@ -392,14 +361,6 @@ class ScenarioClient:
         return GenerationResult(
             id=generation.id, status=generation.status, error=generation.error, outputs=outputs
         )
-
-    async def download(self, url: str, into: BinaryIO, max_bytes: int) -> int:
-        """Stream one output into `into`; the credentials go along only to the API's own
-        origin."""
-        return await self._transport.download(url, into, max_bytes)
-
-    async def aclose(self) -> None:
-        await self._transport.aclose()
 
     # --- Internals
 

@@ -1,10 +1,9 @@
 """Input models of ZenCreator's tools, as the public API reference lists their fields.
 
-One model per tool the bot may start (`undress` has none: it is never offered; nor has
-`video_merger` yet, whose clip objects the reference describes only in passing). Fields,
-enums and defaults are the reference's; every model forbids unknown fields, so a catalog
-entry that sends a field the tool does not take fails before anything is charged. Asset
-fields hold provider asset ids (`POST /assets`, or an earlier result's output).
+One model per tool the bot may start (`undress` has none: it is never offered). Fields, enums
+and defaults are the reference's; every model forbids unknown fields, so a catalog entry that
+sends a field the tool does not take fails before anything is charged. Asset fields hold
+provider asset ids (`POST /assets`, or an earlier result's output).
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ToolInput(BaseModel):
@@ -453,6 +452,36 @@ class VideoUpscalerInput(ToolInput):
     video_asset: str
     scale_factor: ScaleFactor | None = None
     """Optional in the reference, which names no default."""
+
+
+# --- video_merger
+
+
+class Transition(StrEnum):
+    CUT = "cut"
+    DISSOLVE = "dissolve"
+    FADE = "fade"
+    SLIDE = "slide"
+
+
+class MergerClip(ToolInput):
+    """One clip of `clips`: the reference names only "asset_id + trim + duration"; trim and
+    duration are read as optional seconds (where the clip starts, how long it plays)."""
+
+    asset_id: str
+    trim: float | None = None
+    duration: float | None = None
+
+
+class VideoMergerInput(ToolInput):
+    """2 to 5 clips, played in the order given."""
+
+    clips: list[MergerClip] = Field(min_length=2, max_length=5)
+    transition: Transition = Transition.CUT
+    keep_audio: bool = True
+    fps: Literal[24, 30] = 30
+    width: int = 1280
+    height: int = 720
 
 
 # --- lipsync

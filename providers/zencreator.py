@@ -22,19 +22,16 @@ generation's result and its downloads go before status polls.
 
 from __future__ import annotations
 
-import asyncio
 import math
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Unpack
 
-import httpx
 from pydantic import SecretStr
 
 from providers.errors import PayloadTooLargeError, ProviderUnavailableError
 from providers.http import (
-    DEFAULT_MAX_RETRIES,
+    ApiClient,
     ApiTransport,
-    Sleep,
+    TransportOptions,
     content_type,
     parse,
     refused_unprocessed,
@@ -51,10 +48,11 @@ from providers.models import (
     MediaKind,
     PhotoshootCategory,
     Template,
+    ToolInfo,
     Transaction,
     net_charge,
 )
-from providers.ratelimit import Priority, RateBudget
+from providers.ratelimit import Priority
 
 if TYPE_CHECKING:
     from providers.base import GenerationProvider
@@ -66,7 +64,7 @@ CHARGE_LOOKBACK: Final = 100
 finished a moment ago on a busy key."""
 
 
-class ZenCreatorClient:
+class ZenCreatorClient(ApiClient):
     """Async client of ZenCreator's public API; one per API key (or share its budget)."""
 
     name = "zencreator"
@@ -75,40 +73,13 @@ class ZenCreatorClient:
         self,
         api_key: str,
         base_url: str = DEFAULT_BASE_URL,
-        *,
-        http_client: httpx.AsyncClient | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        timeout: httpx.Timeout | None = None,
-        budget: RateBudget | None = None,
-        sleep: Sleep = asyncio.sleep,
+        **options: Unpack[TransportOptions],
     ) -> None:
-        """The keyword arguments are `providers.http.ApiTransport`'s."""
         if not api_key:
             raise ProviderUnavailableError("ZenCreator is not configured: the API key is empty")
-        self._transport = ApiTransport(
-            base_url,
-            API_PREFIX,
-            SecretStr(f"Bearer {api_key}"),
-            http_client=http_client,
-            max_retries=max_retries,
-            timeout=timeout,
-            budget=budget,
-            sleep=sleep,
+        super().__init__(
+            ApiTransport(base_url, API_PREFIX, SecretStr(f"Bearer {api_key}"), **options)
         )
-
-    def __repr__(self) -> str:
-        return f"ZenCreatorClient(base_url={str(self._transport.base)!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # --- GenerationProvider
 
@@ -152,11 +123,6 @@ class ZenCreatorClient:
         url = self._transport.url("generations", generation_id, "result")
         return parse(GenerationResult, await self._transport.get(url, priority=Priority.FETCH))
 
-    async def download(self, url: str, into: BinaryIO, max_bytes: int) -> int:
-        """Stream one output into `into`; the API key goes along only to the API's own
-        origin."""
-        return await self._transport.download(url, into, max_bytes)
-
     async def balance(self) -> float:
         response = await self._transport.get(self._transport.url("balance"))
         return parse(Balance, response).balance
@@ -173,6 +139,11 @@ class ZenCreatorClient:
         response = await self._transport.get(self._transport.url("templates"))
         return parse(Listing[Template], response).items
 
+    async def tool(self, name: str) -> ToolInfo:
+        """One tool with its input schema (NotFoundError for a tool the catalog lacks)."""
+        response = await self._transport.get(self._transport.url("tools", name))
+        return parse(ToolInfo, response)
+
     async def photoshoot_categories(self) -> list[PhotoshootCategory]:
         url = self._transport.url("photoshoot-categories")
         return parse(Listing[PhotoshootCategory], await self._transport.get(url)).items
@@ -187,9 +158,6 @@ class ZenCreatorClient:
         """What a generation cost in the end (charged less refunded), as the credit history
         says; None when its charge is not among the latest transactions."""
         return net_charge(await self.transactions(limit=CHARGE_LOOKBACK), generation_id)
-
-    async def aclose(self) -> None:
-        await self._transport.aclose()
 
 
 if TYPE_CHECKING:

@@ -467,14 +467,15 @@ def _actor(row: aiosqlite.Row) -> Actor:
         name=row["name"],
         photos=[ActorPhoto.model_validate(photo) for photo in photos],
         voice=voice,
-        likeness=_training(row, "likeness", TrainingKind.LIKENESS),
-        voice_clone=_training(row, "voice", TrainingKind.VOICE),
+        likeness=_training(row, TrainingKind.LIKENESS),
+        voice_clone=_training(row, TrainingKind.VOICE),
         created_at=row["created_at"],
     )
 
 
-def _training(row: aiosqlite.Row, prefix: str, kind: TrainingKind) -> ActorTraining | None:
-    if row[f"{prefix}_job_id"] is None:
+def _training(row: aiosqlite.Row, kind: TrainingKind) -> ActorTraining | None:
+    """The training of this kind, from the columns `_SELECT` names after it."""
+    if row[f"{kind}_job_id"] is None:
         return None
-    values = {column: row[f"{prefix}_{column}"] for column in _TRAINING_COLUMNS}
+    values = {column: row[f"{kind}_{column}"] for column in _TRAINING_COLUMNS}
     return ActorTraining.model_validate({"kind": kind, **values})

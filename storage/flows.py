@@ -49,7 +49,8 @@ class Flow(BaseModel):
     """The question of `step` showed the job's final price: its answer orders the job."""
     inputs: dict[str, Any] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)
-    measures: dict[str, float] = Field(default_factory=dict)
+    measures: dict[str, float | None] = Field(default_factory=dict)
+    """What was measured from the inputs; None for a length not known in advance."""
     message_id: int | None = None
     revision: int
     view: str = ""

@@ -359,6 +359,20 @@ class JobsRepository:
             )
             return cursor.rowcount
 
+    async def delivered(self, user_id: int, tools: Iterable[str], limit: int) -> list[Job]:
+        """The user's latest delivered jobs of these tools, newest first."""
+        names = list(tools)
+        placeholders = ", ".join("?" for _ in names)
+        rows = await self._db.fetch_all(
+            f"SELECT * FROM jobs WHERE user_id = ? AND state = ? AND tool IN ({placeholders})"
+            " ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            user_id,
+            JobState.DELIVERED.value,
+            *names,
+            limit,
+        )
+        return [Job.model_validate(dict(row)) for row in rows]
+
     async def recent(self, user_id: int, limit: int = 10) -> list[Job]:
         rows = await self._db.fetch_all(
             "SELECT * FROM jobs WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",

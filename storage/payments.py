@@ -124,21 +124,13 @@ class PaymentsRepository:
                     await apply_credits(
                         tx, user_id, credits, LedgerKind.PURCHASE, None, f"{stars} Stars"
                     )
-            row = await (
-                await tx.execute(
-                    "SELECT p.*, u.balance FROM payments p JOIN users u ON u.id = p.user_id"
-                    " WHERE telegram_payment_charge_id = ?",
-                    (charge_id,),
-                )
-            ).fetchone()
-            assert row is not None
-            payment = Payment.model_validate(dict(row))
+            found = await _payment_and_balance(tx, charge_id)
+            assert found is not None
+            payment, balance = found
             plan = None
             if payment.subscription_id is not None:
                 plan = await _subscription(tx, payment.subscription_id)
-        return Purchase(
-            payment=payment, credited=credited, balance=row["balance"], subscription=plan
-        )
+        return Purchase(payment=payment, credited=credited, balance=balance, subscription=plan)
 
     async def get(self, charge_id: str) -> Payment | None:
         row = await self._db.fetch_one(
@@ -180,21 +172,14 @@ class PaymentsRepository:
         Raises PaymentNotFound, or PaymentAlreadyRefunded (writing nothing).
         """
         async with self._db.transaction() as tx:
-            row = await (
-                await tx.execute(
-                    "SELECT p.*, u.balance FROM payments p JOIN users u ON u.id = p.user_id"
-                    " WHERE telegram_payment_charge_id = ?",
-                    (charge_id,),
-                )
-            ).fetchone()
-            if row is None:
+            found = await _payment_and_balance(tx, charge_id)
+            if found is None:
                 raise PaymentNotFound(charge_id)
-            payment = Payment.model_validate(dict(row))
+            payment, balance = found
             if payment.refunded_at is not None:
                 raise PaymentAlreadyRefunded(payment)
             # Credits already spent cannot be taken back; a balance never goes negative.
-            debited = min(payment.credits, int(row["balance"]))
-            balance = int(row["balance"])
+            debited = min(payment.credits, balance)
             if debited:
                 balance = await apply_credits(
                     tx, payment.user_id, -debited, LedgerKind.PURCHASE, None, note, admin_id
@@ -240,6 +225,20 @@ async def _extend(
         ).fetchall()
     )
     return int(rows[0]["id"])
+
+
+async def _payment_and_balance(
+    tx: aiosqlite.Connection, charge_id: str
+) -> tuple[Payment, int] | None:
+    """The payment of this charge id and its payer's balance now."""
+    row = await (
+        await tx.execute(
+            "SELECT p.*, u.balance FROM payments p JOIN users u ON u.id = p.user_id"
+            " WHERE telegram_payment_charge_id = ?",
+            (charge_id,),
+        )
+    ).fetchone()
+    return (Payment.model_validate(dict(row)), int(row["balance"])) if row else None
 
 
 async def _subscription(tx: aiosqlite.Connection, subscription_id: int) -> Subscription:

@@ -49,6 +49,8 @@ class User(BaseModel):
     """When a message to the user last failed because they blocked the bot."""
     adult_confirmed_at: str | None = None
     """When the user confirmed they are 18 or older (NSFW models are offered only then)."""
+    locale: str | None = None
+    """The language chosen with /language; None: the one `language` (Telegram's) names."""
 
 
 class LedgerEntry(BaseModel):
@@ -142,6 +144,11 @@ class UsersRepository:
                 " AND adult_confirmed_at IS NULL",
                 (utcnow(), user_id),
             )
+
+    async def set_locale(self, user_id: int, locale: str) -> None:
+        """Record the language the user chose; it outlasts any change of their Telegram app."""
+        async with self._db.transaction() as tx:
+            await tx.execute("UPDATE users SET locale = ? WHERE id = ?", (locale, user_id))
 
     async def set_blocked(self, user_id: int, blocked: bool) -> None:
         async with self._db.transaction() as tx:

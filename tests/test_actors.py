@@ -181,6 +181,28 @@ async def test_a_voice_sample_longer_than_lipsync_takes_is_not_offered(
     assert [label for label, _ in audio_question.buttons()] == [texts.pick_actor_button("Short")]
 
 
+async def test_a_forged_pick_of_an_actor_without_a_voice_as_the_audio_is_refused(
+    telegram: BotApiEmulator, bot: RunningBot
+) -> None:
+    ann = telegram.user(101)
+    await create_actor(ann, "Mute", ANNA_FACES[:1])
+    await ann.send_text("/lipsync")
+    await accept_terms(ann)
+    portrait_question = await ann.wait_for_text("Step 1 of 2")
+    await ann.press(portrait_question, texts.pick_actor_button("Mute"))
+    audio_question = await ann.wait_for_text("Step 2 of 2")
+    flow = await bot.services.flows.get(101)
+    (actor,) = await bot.services.actors.list(101)
+    assert flow is not None and audio_question.reply_markup is None
+    answered = len(ann.callback_answers())
+    await ann.press_data(audio_question, f"flow:{flow.revision}:a:{actor.id}")
+    await telegram.wait_until(lambda: len(ann.callback_answers()) > answered)
+    assert ann.callback_answers()[-1].get("text") == texts.STALE_BUTTON
+    await ann.send_text("/balance")
+    await ann.wait_for_text("Your balance")
+    assert not any("voice sample is" in (m.text or "") for m in ann.messages())
+
+
 async def test_rename_add_photos_set_voice_and_delete_from_the_card(
     telegram: BotApiEmulator, bot: RunningBot
 ) -> None:

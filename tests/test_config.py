@@ -97,6 +97,13 @@ def test_secrets_do_not_show_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
             "SCENARIO_RATE_LIMITS must be",
         ),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "FRAMEHOOD_RATE_WINDOW": "0"}, "FRAMEHOOD_RATE_WINDOW"),
+        # Digits int() does not read: the variable's own message, not int()'s.
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "ADMIN_IDS": "1,²"}, "ADMIN_IDS must be comma-sep"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "CREDIT_PACKS": "100:5²"}, "CREDIT_PACKS must be comma"),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "ZENCREATOR_RATE_LIMITS": "read=6²"},
+            "ZENCREATOR_RATE_LIMITS must be comma-separated bucket=count pairs",
+        ),
     ],
 )
 def test_invalid_settings_are_one_line(

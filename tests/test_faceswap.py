@@ -24,7 +24,7 @@ async def test_face_swap_is_delivered_with_face_and_target_in_place(
     assert "balance: 10 credits" in (intro.text or "")
     await ann.send_photo(FACE)
     target_question = await ann.wait_for_text("Step 2 of 2")
-    await ann.press(target_question, texts.FACESWAP_MODEL_LABELS["GENERAL_ADVANCED"])
+    await ann.press(target_question, texts.faceswap_model("GENERAL_ADVANCED"))
     await telegram.wait_until(lambda: "✓ Advanced" in str(target_question.reply_markup))
     await ann.send_photo(TARGET)
 
@@ -60,7 +60,7 @@ async def test_default_model_needs_no_click_and_terms_are_asked_once(
     first = await zencreator.wait_for_generation()
     assert first.input["model"] == "SDXL"
     result = await next_media(ann, "sendPhoto")
-    assert result.caption == texts.result_card("Face swap", 1, reusable=True)
+    assert result.caption == texts.result_card("Face swap", 1, 1, 9, reusable=True)
     await next_media(ann, "sendDocument")
     account = await bot.services.users.get(101)
     assert account is not None and account.terms_accepted_at is not None
@@ -123,7 +123,7 @@ async def test_not_enough_credits_charges_and_sends_nothing(
     assert refusal.text == texts.not_enough_credits(1, 0)
     await ann.send_photo(FACE)
     assert (await ann.next_message()).text == texts.photo_menu(1)
-    assert zencreator.requests == []
+    assert zencreator.uploads == [] and zencreator.starts == []
     assert await bot.services.ledger.history(101) == []
 
 

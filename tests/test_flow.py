@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot import studio, texts
+from bot.flow import MENU
 from bot.playground.emulator import BotApiEmulator, make_jpeg
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
@@ -242,3 +243,22 @@ async def test_a_channel_post_is_not_taken_for_a_message_of_a_flow(
     assert not [
         params for method, params in telegram.requests if params.get("chat_id") == -1001234
     ]
+
+
+async def test_the_rest_of_an_album_whose_first_photo_ordered_the_job_is_not_a_new_menu(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
+) -> None:
+    ann = telegram.user(101)
+    await start_faceswap(ann)
+    await ann.send_photo(FACE)
+    await ann.wait_for_text("Step 2 of 2")
+    await ann.send_photo(TARGET, media_group_id="pair")
+    await ann.send_photo(PORTRAIT, media_group_id="pair")
+    await ann.send_text("/balance")  # handled after both photos
+    await ann.wait_for_text("Your balance")
+    assert not bot.services.albums.pending(101)
+    flow = await bot.services.flows.get(101)
+    assert flow is None or flow.tool != MENU
+    await next_media(ann, "sendPhoto")
+    assert len(zencreator.generations) == 1
+    assert not any(texts.photo_menu(1) == m.text for m in ann.messages())

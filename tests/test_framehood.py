@@ -41,18 +41,9 @@ from tests.fakes.framehood import (
     FakeFramehood,
     default_image,
 )
+from tests.virtual_time import RecordingSleep
 
 KEY = "fh_live_testkey_s3cr3t"
-
-
-class RecordingSleep:
-    """Stands in for asyncio.sleep: records each delay and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
 
 
 class Clock:

@@ -263,8 +263,9 @@ async def test_a_result_refused_in_every_form_fails_and_is_refunded_once(
     upload = telegram.hold("sendVideo")
     job_id = await order(bot, CLIPS)
     await upload.wait_reached()
-    for method in ("sendVideo", "sendDocument", "sendMessage"):
-        telegram.fail_next(method, TelegramApiError(400, "Bad Request: wrong file"))
+    # The video is tried with its result card, then without; then as a file, then its link.
+    for method, times in (("sendVideo", 2), ("sendDocument", 1), ("sendMessage", 1)):
+        telegram.fail_next(method, TelegramApiError(400, "Bad Request: wrong file"), times=times)
     upload.release()
     job = await settled(bot, job_id)
     assert (job.state, job.refunded) == (JobState.DELIVERED, 1)
@@ -272,7 +273,7 @@ async def test_a_result_refused_in_every_form_fails_and_is_refunded_once(
     assert texts.RESULT_UNDELIVERABLE in (failure.text or "")
     # One try in each form, then the refund: nothing is sent again and again.
     tries = [method for method, _ in telegram.requests if method in ("sendVideo", "sendDocument")]
-    assert tries == ["sendVideo", "sendDocument"]
+    assert tries == ["sendVideo", "sendVideo", "sendDocument"]
     assert await bot.services.ledger.balance(101) == 10
     assert await bot.services.ledger.total(101) == 10
 

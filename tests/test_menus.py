@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import texts
-from bot.playground.emulator import BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
+from bot.playground.emulator import MB, BotApiEmulator, EmulatedUser, SentMessage, make_jpeg
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator, default_png
 from tests.flows import accept_terms
@@ -20,6 +20,17 @@ FACE = make_jpeg(color="red")
 async def open_menu(user: EmulatedUser, caption: str | None = None) -> SentMessage:
     await user.send_photo(PHOTO, caption=caption)
     return await user.wait_for_text("What should I do with this photo?")
+
+
+async def answer_to(
+    telegram: BotApiEmulator, user: EmulatedUser, message: SentMessage, button: str
+) -> str | None:
+    """Press the button; what the bot answered the press with."""
+    answered = len(user.callback_answers())
+    await user.press(message, button)
+    await telegram.wait_until(lambda: len(user.callback_answers()) > answered)
+    text: str | None = user.callback_answers()[-1].get("text")
+    return text
 
 
 def upload_of(zencreator: FakeZenCreator, asset_id: str) -> bytes:
@@ -39,6 +50,7 @@ async def test_the_menu_shows_every_tool_with_its_price(
         "Similar · 1 credit",
         "Angles · 4 credits",
         "Lipsync (as portrait) · 3 credits/s",
+        "Animate · 4 credits",
         "Save as actor",
     ]
 
@@ -160,7 +172,30 @@ async def test_save_as_actor_from_the_menu(
     (actor,) = await bot.services.actors.list(101)
     assert actor.name == "Greta"
     assert actor.primary_photo.file_unique_id == photo.file_unique_id
-    assert zencreator.requests == []
+    assert zencreator.uploads == [] and zencreator.starts == []
+
+
+async def test_a_button_refuses_an_image_its_tool_cannot_take_and_the_menu_stays(
+    telegram: BotApiEmulator, bot: RunningBot
+) -> None:
+    """Lipsync takes portraits under 5 MB and an actor's photos are kept for it: a larger PNG
+    file is refused as it would be at their own questions, a WebP one by the actor's
+    formats, and the menu's other buttons still work."""
+    ann = telegram.user(101)
+    await ann.send_document(PHOTO, file_name="p.png", mime_type="image/png", file_size=8 * MB)
+    menu = await ann.wait_for_text("What should I do with this photo?")
+    too_large = texts.file_too_large(5 * MB)
+    assert await answer_to(telegram, ann, menu, "Lipsync") == too_large
+    assert await answer_to(telegram, ann, menu, "Save as actor") == too_large
+    await ann.press(menu, "Upscale")
+    await ann.wait_for_text("Start?")
+
+    await ann.send_document(PHOTO, file_name="p.webp", mime_type="image/webp")
+    menu = await ann.wait_for_text("What should I do with this photo?")
+    assert await answer_to(telegram, ann, menu, "Save as actor") == texts.ACTOR_PHOTO_TYPES_REFUSED
+    await ann.press(menu, "Upscale")
+    await ann.wait_for_text("Start?")
+    assert await bot.services.actors.list(101) == []
 
 
 async def test_an_album_sent_outside_a_flow_opens_one_menu(
@@ -194,7 +229,8 @@ async def finished_picture(
     await ann.send_text("/imagine")
     await ann.wait_for_text("describe the picture")
     await ann.send_text("a red fox")
-    return await ann.wait_for_text(texts.result_card("Picture", outputs, reusable=True))
+    made = texts.result_card("Picture", outputs, 1, 0, reusable=True).splitlines()[0]
+    return await ann.wait_for_text(made)
 
 
 async def test_a_result_chains_into_the_next_tool_without_an_upload(
@@ -301,7 +337,7 @@ async def test_a_generated_face_is_saved_as_an_actor(
     await ann.press(await ann.wait_for_text("Step 1 of 3"), "Man")
     await ann.press(await ann.wait_for_text("Step 2 of 3"), "36-45")
     await ann.press(await ann.wait_for_text("Step 3 of 3"), "East Asian")
-    card = await ann.wait_for_text(texts.result_card("New face", 2, reusable=True))
+    card = await ann.wait_for_text(texts.result_card("New face", 2, 1, 9, reusable=True))
     await ann.press(card, texts.RESULT_BUTTONS["actor"])
     which = await ann.wait_for_text(texts.WHICH_RESULT)
     await ann.press(which, "1")
@@ -313,3 +349,31 @@ async def test_a_generated_face_is_saved_as_an_actor(
     await ann.wait_for_text(texts.actor_photos_saved("Kenji", 1))
     (actor,) = await bot.services.actors.list(101)
     assert actor.primary_photo.file_id == saved.file_id
+
+
+async def test_a_generated_face_gone_from_the_ai_service_is_said_to_have_expired(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
+) -> None:
+    bot: RunningBot = await start_bot()
+    ann = telegram.user(101)
+    await ann.send_text("/facegen")
+    await ann.press(await ann.wait_for_text("Step 1 of 3"), "Woman")
+    await ann.press(await ann.wait_for_text("Step 2 of 3"), "26-35")
+    await ann.press(await ann.wait_for_text("Step 3 of 3"), "European")
+    card = await ann.wait_for_text(texts.result_card("New face", 4, 1, 9, reusable=True))
+    await bot.services.engine.wait_idle()
+    (job,) = await bot.services.jobs.recent(101)
+    gone = job.outputs[0].model_copy(update={"url": f"{zencreator.base_url}/files/gone"})
+    outputs = [gone, *job.outputs[1:]]
+    async with bot.services.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE jobs SET outputs = json(?) WHERE id = ?",
+            (f"[{', '.join(output.model_dump_json() for output in outputs)}]", job.id),
+        )
+    await ann.press(card, texts.RESULT_BUTTONS["actor"])
+    which = await ann.wait_for_text(texts.WHICH_RESULT)
+    assert await answer_to(telegram, ann, which, "1") == texts.RESULT_EXPIRED
+    await ann.send_text("/balance")
+    await ann.wait_for_text("Your balance")
+    assert not any(m.text == texts.SOMETHING_WENT_WRONG for m in ann.messages())
+    assert await bot.services.actors.list(101) == []

@@ -358,6 +358,14 @@ async def test_the_built_in_catalog_offers_no_undressing() -> None:
     assert all(t.tool and t.input for t in templates)
 
 
+async def test_the_built_in_schemas_list_named_styles_for_the_styled_tools() -> None:
+    provider = MockProvider()
+    for tool in ("by_prompt", "by_ref"):
+        names = (await provider.tool(tool)).listed_names("loras")
+        assert names and all(name.isidentifier() for name in names)
+    assert (await provider.tool("faceswap")).listed_names("loras") == []
+
+
 async def test_nothing_is_charged_offline() -> None:
     provider = MockProvider()
     generation = await provider.start("undress", {"image_asset": "x"}, "u")

@@ -215,6 +215,25 @@ async def test_refund_when_telegram_refunded_already_or_refuses(
     assert await bot.services.ledger.balance(101) == 10
 
 
+async def test_two_admins_refunding_one_payment_at_once_refund_it_once(
+    telegram: BotApiEmulator, start_bot: Any
+) -> None:
+    bot = await start_bot(admin_ids=f"{ADMIN},{ADMIN + 1}")
+    ann, admin, other = telegram.user(101), telegram.user(ADMIN), telegram.user(ADMIN + 1)
+    charge_id = await ann.pay(await open_invoice(ann, 100))
+    await ann.wait_for_text("Thank you")
+
+    hold = telegram.hold("refundStarPayment", handled=True)  # refunded; the answer waits
+    await admin.send_text(f"/refund {charge_id}")
+    await hold.wait_reached()
+    await other.send_text(f"/refund {charge_id}")
+    assert "Refunded 50 Stars" in ((await other.next_message()).text or "")
+    hold.release()
+    assert "was refunded on" in ((await admin.next_message()).text or "")
+    assert await bot.services.ledger.balance(101) == 10
+    assert [m.text for m in ann.messages()].count(texts.payment_refunded(50, 100)) == 1
+
+
 async def test_refund_usage_unknown_charges_and_non_admins(
     telegram: BotApiEmulator, start_bot: Any
 ) -> None:

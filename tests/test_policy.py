@@ -40,17 +40,14 @@ async def back(user: EmulatedUser, telegram: BotApiEmulator, message: SentMessag
     await telegram.wait_until(lambda: texts.BACK_BUTTON not in labels(message))
 
 
-def styles_for(model: str) -> list[dict[str, str]]:
-    """Two LoRA styles the fake lists for `model`: one harmless, one that undresses."""
-    return [
-        {
-            "id": "lora_grain",
-            "name": "Film grain",
-            "description": "35 mm film look",
-            "model": model,
-        },
-        {"id": "lora_strip", "name": "Strip", "description": "", "model": model},
-    ]
+def list_styles(zencreator: FakeZenCreator) -> None:
+    """The fake's by_prompt schema lists two named styles next time: one harmless, one that
+    undresses."""
+    styles = {"film_grain": {"type": "number"}, "strip": {"type": "number"}}
+    schema = {"properties": {"loras": {"type": ["object", "null"], "properties": styles}}}
+    zencreator.respond_next(
+        "GET /tools/by_prompt", json={"name": "by_prompt", "input_schema": schema}
+    )
 
 
 async def test_a_double_tap_on_a_setting_saves_it_and_answers_both_taps(
@@ -117,10 +114,36 @@ async def test_settings_are_kept_across_a_restart_and_fill_every_flow(
     assert (await second.services.user_settings.get(101))["faceswap_model"] == "GENERAL_ADVANCED"
 
 
+async def test_settings_show_the_default_a_flow_uses_for_a_choice_no_longer_offered(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
+) -> None:
+    """An 18+ model kept from while NSFW was allowed, and a value the catalog dropped, are
+    not what a flow uses: /settings shows the default it uses instead."""
+    first: RunningBot = await start_bot(allow_nsfw=True)
+    ann = telegram.user(101)
+    await ann.send_text("/start")
+    await ann.wait_for_text("Hi Ann")
+    await first.services.users.confirm_adult(101)
+    await first.services.user_settings.put(101, "image_model", "GENERAL_NSFW")
+    await first.services.user_settings.put(101, "video_model", "wan@1.0")
+    await first.stop()
+
+    await start_bot()
+    await ann.send_text("/settings")
+    settings = await ann.wait_for_text(texts.SETTINGS_INTRO)
+    assert "Picture model: General ▸" in labels(settings)
+    assert "Video model: Seedance Pro Fast ▸" in labels(settings)
+    await ann.press(settings, "Picture model:")
+    await telegram.wait_until(lambda: "✓ General" in labels(settings))
+    await ann.send_text("/imagine")
+    question = await ann.wait_for_text("Step 1 of 1")
+    assert "Model: General ▸" in labels(question)
+
+
 async def test_with_nsfw_off_no_nsfw_model_or_undressing_appears_anywhere(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
-    zencreator.loras += styles_for("GENERAL_SFW")
+    list_styles(zencreator)
     ann = telegram.user(101)
     await ann.send_text("/settings")
     settings = await ann.wait_for_text(texts.SETTINGS_INTRO)
@@ -168,7 +191,7 @@ async def test_with_nsfw_on_models_appear_only_after_the_18_plus_confirmation(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
     bot: RunningBot = await start_bot(allow_nsfw=True)
-    zencreator.loras += styles_for("SDXL_NSFW")
+    list_styles(zencreator)
     ann = telegram.user(101)
     await ann.send_text("/imagine a cat")
     quote = await ann.wait_for_text("Start?")

@@ -66,6 +66,7 @@ async def test_unknown_expired_and_used_up_codes_and_usage(
         ("/promo X 5", texts.PROMO_USAGE),
         ("/promo GOOD 0", texts.PROMO_USAGE),
         ("/promo GOOD 5 1 2 3", texts.PROMO_USAGE),
+        ("/promo GOOD 5 1 3000000", texts.PROMO_USAGE),  # past the year 9999
         ("/promo ONCE 5 1", None),
         ("/promo ONCE 9", texts.promo_exists("ONCE")),
     ]:

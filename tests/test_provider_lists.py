@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.catalog.model import Source, SourceItem
-from bot.studio import ProviderLists, offers_undressing
+from bot.studio import ProviderLists, offers_undressing, styles_scope
 from providers.errors import InternalServerError
 from providers.mock import MockProvider
 from providers.models import CatalogItem
@@ -75,6 +75,25 @@ async def test_lists_are_cached_filtered_and_fetched_again_when_old(
         SourceItem("lora_blink_wave", "Blink: wave hello"),
     ]
     assert await lists.items(Source.TEMPLATES, "image_editor") == [WATERCOLOR]
+
+
+async def test_named_styles_are_the_tools_own_and_never_undress(
+    fake: FakeZenCreator, client: ZenCreatorClient
+) -> None:
+    lists = ProviderLists(client)
+    assert await lists.items(Source.STYLES, styles_scope("by_prompt", "loras")) == [
+        SourceItem("athletic", "Athletic"),
+        SourceItem("curvy", "Curvy"),
+        SourceItem("petite", "Petite"),
+        SourceItem("slim", "Slim"),
+    ]
+    styles = {"film_noir": {"type": "number"}, "topless": {"type": "number"}}
+    schema = {"properties": {"loras": {"type": "object", "properties": styles}}}
+    fake.respond_next("GET /tools/by_ref", json={"name": "by_ref", "input_schema": schema})
+    assert await lists.items(Source.STYLES, styles_scope("by_ref", "loras")) == [
+        SourceItem("film_noir", "Film noir")
+    ]
+    assert await lists.items(Source.STYLES, styles_scope("no_such_tool", "loras")) == []
 
 
 async def test_a_list_that_cannot_be_fetched_is_offered_empty_for_a_while(

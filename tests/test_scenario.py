@@ -24,20 +24,11 @@ from providers.models import GenerationStatus, MediaKind, TrainingFile, Training
 from providers.scenario import ScenarioClient
 from tests.downloads import download_bytes
 from tests.fakes.scenario import FakeScenario, default_png
+from tests.virtual_time import RecordingSleep
 
 KEY = "scn_testkey"
 SECRET = "scn_s3cr3t"
 BASIC = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
-
-
-class RecordingSleep:
-    """Stands in for asyncio.sleep: records each delay and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
 
 
 @pytest.fixture

@@ -134,6 +134,24 @@ async def test_history_pages_through_the_whole_ledger_with_each_rows_job(
     assert "gift 1)" in history_rows(page)[-1]
 
 
+async def test_a_double_tap_on_a_history_button_turns_the_page_once(
+    telegram: BotApiEmulator, bot: RunningBot
+) -> None:
+    ann = telegram.user(101)
+    await ann.send_text("/start")
+    await ann.wait_for_text("/help")
+    for amount in range(1, 11):
+        await bot.services.ledger.apply(101, amount, LedgerKind.GRANT, note=f"gift {amount}")
+    await ann.send_text("/history")
+    page = await ann.next_message()
+    await ann.press(page, texts.HISTORY_OLDER_BUTTON)
+    await ann.press(page, texts.HISTORY_OLDER_BUTTON)  # before the first tap's edit showed
+    await telegram.wait_until(lambda: len(ann.callback_answers()) == 2)
+    await bot.application.update_queue.join()  # marked done once its handlers ran
+    assert history_rows(page)[-1].endswith("+10  welcome gift")
+    assert not any(m.text == texts.SOMETHING_WENT_WRONG for m in ann.messages())
+
+
 async def test_history_buttons_show_only_the_users_own_rows(
     telegram: BotApiEmulator, bot: RunningBot
 ) -> None:

@@ -39,10 +39,6 @@ def upload_of(zencreator: FakeZenCreator, asset_id: str) -> bytes:
 async def test_imagine_quotes_a_prompt_given_with_the_command_and_charges_the_table(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
-    zencreator.loras += [
-        {"id": "lora_grain", "name": "Film grain", "description": "", "model": "NANO_BANANA"},
-        {"id": "lora_strip", "name": "Undress", "description": "", "model": "NANO_BANANA"},
-    ]
     ann = telegram.user(101)
     await ann.send_text("/imagine a red fox in the snow")
     quote = await ann.wait_for_text("Start?")
@@ -54,10 +50,7 @@ async def test_imagine_quotes_a_prompt_given_with_the_command_and_charges_the_ta
     await telegram.wait_until(lambda: "costs 2 credits" in (quote.text or ""))
     await choose(ann, telegram, quote, "Images", "3 images")
     await choose(ann, telegram, quote, "Shape", "9:16")
-    await ann.press(quote, "Style:")
-    await telegram.wait_until(lambda: any("Film" in label for label, _ in quote.buttons()))
-    assert not any("Undress" in label for label, _ in quote.buttons())
-    await ann.press(quote, texts.BACK_BUTTON)
+    await choose(ann, telegram, quote, "Style", "Curvy")
     zencreator.plan("by_prompt", outputs=[default_png()] * 3)
     await ann.press(quote, texts.start_button(2))
 
@@ -68,8 +61,8 @@ async def test_imagine_quotes_a_prompt_given_with_the_command_and_charges_the_ta
     assert generation.input["batch_size"] == 3
     assert generation.input["ratio"] == "9:16"
     assert generation.input["mode"] == "fast"
-    assert generation.input["loras"] is None
-    await ann.wait_for_text(texts.result_card("Picture", 3, reusable=True))
+    assert generation.input["loras"] == {"curvy": 1.0}
+    await ann.wait_for_text(texts.result_card("Picture", 3, 2, 8, reusable=True))
     await bot.services.engine.wait_idle()
     assert await bot.services.ledger.balance(101) == 8
     # Only one quote was ever open: each change replaced it.
@@ -251,7 +244,7 @@ async def test_facegen_asks_the_attributes_on_keyboards(
     assert generation.input["origin"] == "European"
     assert generation.input["hair_color"] == "Red"
     assert generation.input["beard"] is None
-    card = await ann.wait_for_text(texts.result_card("New face", 4, reusable=True))
+    card = await ann.wait_for_text(texts.result_card("New face", 4, 1, 9, reusable=True))
     assert texts.RESULT_BUTTONS["actor"] in [label for label, _ in card.buttons()]
     assert await bot.services.ledger.balance(101) == 9
 

@@ -112,6 +112,26 @@ async def test_cancel_and_re_enable_the_renewal(telegram: BotApiEmulator, start_
     await ann.wait_for_text("Your monthly plan renewed")
 
 
+async def test_a_double_tap_on_cancel_renewal_cancels_once_and_answers_both_taps(
+    telegram: BotApiEmulator, start_bot: Any
+) -> None:
+    bot: RunningBot = await start_bot(subscription_plans=PLANS)
+    ann = telegram.user(101)
+    first = await subscribe(telegram, ann)
+    await ann.send_text("/subscription")
+    status = await ann.next_message()
+    await ann.press(status, texts.CANCEL_PLAN_BUTTON)
+    await ann.press(status, texts.CANCEL_PLAN_BUTTON)  # before the first tap's edit showed
+    await telegram.wait_until(lambda: len(ann.callback_answers()) == 2)
+    await bot.application.update_queue.join()  # marked done once its handlers ran
+    assert [answer["text"] for answer in ann.callback_answers()] == [texts.PLAN_CANCELED] * 2
+    assert telegram.subscriptions[first].canceled_by_bot
+    edits = [method for method, _ in telegram.requests if method == "editUserStarSubscription"]
+    assert len(edits) == 1
+    assert "It is cancelled" in (status.text or "")
+    assert not any(m.text == texts.SOMETHING_WENT_WRONG for m in ann.messages())
+
+
 async def test_a_stale_or_forged_plan_button_changes_nothing(
     telegram: BotApiEmulator, start_bot: Any
 ) -> None:

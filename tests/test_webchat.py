@@ -177,7 +177,7 @@ async def test_a_face_swap_through_the_page_with_edits_and_answers_streamed(
         assert sent.json() == {"sent_as": "photo"}
         question = await events.message(ANN, from_bot("Step 2 of 2"))
 
-        await press(client, ANN, question, texts.FACESWAP_MODEL_LABELS["GENERAL_ADVANCED"])
+        await press(client, ANN, question, texts.faceswap_model("GENERAL_ADVANCED"))
         chosen = await events.wait_for("answer", lambda data: data["chat_id"] == ANN)
         assert chosen["text"] == texts.OPTION_SET
         edited = await events.message(
@@ -210,6 +210,20 @@ async def test_pay_button_runs_pre_checkout_and_successful_payment(
         assert receipt["successful_payment"]["telegram_payment_charge_id"] == paid["charge_id"]
         await events.message(ANN, from_bot("110 credits"))
     assert await bot.services.ledger.balance(ANN) == 110
+
+
+async def test_a_subscription_link_is_paid_from_the_page(
+    client: httpx.AsyncClient, start_bot: Any
+) -> None:
+    bot: RunningBot = await start_bot(subscription_plans="300:250")
+    async with live(client) as events:
+        await events.wait_for("ready")
+        await send_text(client, ANN, "/subscription")
+        plans = await events.message(ANN, from_bot("Choose a plan"))
+        paid = await press(client, ANN, plans, texts.plan_button(300, 250))
+        assert paid["paid"] is True
+        await events.message(ANN, from_bot("Your monthly plan is on"))
+    assert await bot.services.ledger.balance(ANN) == 310
 
 
 async def test_a_payment_the_bot_declines_says_why(
@@ -323,11 +337,7 @@ async def test_text_and_users_are_checked(client: httpx.AsyncClient) -> None:
     too_long = await client.post(f"/api/chats/{ANN}/messages", json={"text": "x" * 4097})
     not_json = await client.post(f"/api/chats/{ANN}/messages", content=b"[")
     unknown_file = await client.get("/api/files/nope")
-    assert [r.status_code for r in (empty, stranger, too_long, not_json, unknown_file)] == [
-        400,
-        404,
-        400,
-        400,
-        404,
-    ]
+    superscript = await client.post("/api/chats/²/messages", json={"text": "hi"})
+    checked = (empty, stranger, too_long, not_json, unknown_file, superscript)
+    assert [r.status_code for r in checked] == [400, 404, 400, 400, 404, 404]
     assert stranger.json() == {"error": "no test user 999"}

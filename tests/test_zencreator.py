@@ -47,19 +47,10 @@ from providers.zencreator import ZenCreatorClient
 from tests.downloads import download_bytes
 from tests.fakes.zencreator import DEFAULT_MP4, FakeZenCreator, default_png
 from tests.fakes.zencreator_catalog import UNDRESS_LORA_ID, UNDRESS_TEMPLATE_ID
+from tests.virtual_time import RecordingSleep
 
 KEY = "zc_live_testkey_s3cr3t"
 API = "/api/public/v1"
-
-
-class RecordingSleep:
-    """Stands in for asyncio.sleep: records each delay and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
 
 
 @pytest.fixture
@@ -555,7 +546,7 @@ async def test_unexpected_bodies_are_response_validation_errors(
 async def test_a_non_json_error_page_keeps_its_status(
     fake: FakeZenCreator, client: ZenCreatorClient
 ) -> None:
-    fake.fail_next("GET /balance", 502, body="<html>bad gateway</html>", times=10)
+    fake.respond_next("GET /balance", 502, text="<html>bad gateway</html>", times=10)
     with pytest.raises(InternalServerError) as caught:
         await client.balance()
     assert caught.value.status_code == 502 and caught.value.body == "<html>bad gateway</html>"
@@ -645,6 +636,23 @@ async def test_catalog_lists_come_back_as_models(
         f"{API}/photoshoot-categories",
     ]
     assert all(r.headers["Authorization"] == f"Bearer {KEY}" for r in fake.requests)
+
+
+async def test_a_tool_lists_the_named_styles_of_its_input(
+    fake: FakeZenCreator, client: ZenCreatorClient
+) -> None:
+    by_prompt = await client.tool("by_prompt")
+    assert by_prompt.name == "by_prompt"
+    assert by_prompt.listed_names("loras") == ["athletic", "curvy", "petite", "slim"]
+    assert by_prompt.listed_names("positive_prompt") == []
+    assert by_prompt.listed_names("no_such_field") == []
+    assert fake.requests[-1].path == f"{API}/tools/by_prompt"
+    with pytest.raises(NotFoundError):
+        await client.tool("no_such_tool")
+
+    schema = {"properties": {"loras": {"propertyNames": {"enum": ["noir", 7]}}}}
+    fake.respond_next("GET /tools/by_ref", json={"name": "by_ref", "input_schema": schema})
+    assert (await client.tool("by_ref")).listed_names("loras") == ["noir", "7"]
 
 
 async def test_catalog_shapes_are_read_leniently(

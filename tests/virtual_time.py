@@ -12,6 +12,9 @@ sleepers wake in deadline order, each with the clock set to its own deadline::
 
 Between steps the helper lets every ready task run (`settle`); it is meant for code that
 awaits only other tasks and this sleep, never real I/O.
+
+`RecordingSleep` is the other stand-in: a sleep that notes each delay and returns at once,
+for code that only waits between retries (the provider clients).
 """
 
 from __future__ import annotations
@@ -75,3 +78,13 @@ class VirtualTime:
         deadline, _, future = heapq.heappop(self._sleepers)
         self.now = max(self.now, deadline)
         future.set_result(None)
+
+
+class RecordingSleep:
+    """Stands in for asyncio.sleep: records each delay and returns at once."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)

@@ -6,6 +6,8 @@ them. A tool is added by adding an entry here; the flow and the menus read only 
 
 from __future__ import annotations
 
+from telegram import BotCommand
+
 from bot import texts
 from bot.catalog.image import (
     ANGLES,
@@ -19,7 +21,8 @@ from bot.catalog.image import (
     UPSCALE,
 )
 from bot.catalog.model import Entry
-from bot.catalog.video import LIPSYNC_ENTRY
+from bot.catalog.video import ANIMATE, LIPSYNC_ENTRY, MERGE, MOTION, UPSCALE_VIDEO
+from bot.i18n import use_locale
 from bot.pricing import to_bot_credits
 
 CATALOG: dict[str, Entry] = {
@@ -35,6 +38,10 @@ CATALOG: dict[str, Entry] = {
         TOGETHER,
         FACESWAP_ENTRY,
         LIPSYNC_ENTRY,
+        ANIMATE,
+        MOTION,
+        UPSCALE_VIDEO,
+        MERGE,
     )
 }
 
@@ -45,7 +52,21 @@ def command_menu(multiplier: float) -> list[tuple[str, str]]:
     tools = []
     for entry in CATALOG.values():
         amounts = sorted({to_bot_credits(row.credits, multiplier) for row in entry.price.rows})
-        per = "second" if entry.price.per_second else "image" if entry.price.per_count else None
+        per = (
+            "megapixel"
+            if entry.price.enlargement
+            else "second"
+            if entry.price.per_second
+            else "image"
+            if entry.price.per_count
+            else None
+        )
         summary = texts.price_summary(amounts[0], len(amounts) > 1, per)
         tools.append((entry.command, entry.name, summary))
     return texts.commands(tools)
+
+
+def bot_commands(locale: str, multiplier: float) -> list[BotCommand]:
+    """The command menu as Telegram takes it, described in one language."""
+    with use_locale(locale):
+        return [BotCommand(command, text) for command, text in command_menu(multiplier)]

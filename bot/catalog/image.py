@@ -7,8 +7,9 @@ flagged `nsfw`; each entry's default model is one that is not.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable
 from enum import Enum
+from functools import partial
 
 from bot import texts
 from bot.catalog.model import (
@@ -69,29 +70,42 @@ NSFW_MODELS = frozenset(
 
 
 def labelled(
-    values: Mapping[str, str], nsfw: frozenset[Value] = frozenset()
+    label: Callable[[str], str], values: Iterable[Enum], nsfw: frozenset[Value] = frozenset()
 ) -> tuple[Choice, ...]:
-    return tuple(Choice(value, label, nsfw=value in nsfw) for value, label in values.items())
+    """A choice per value, labelled (when shown) by `label(value)`."""
+    return tuple(
+        Choice(value.value, partial(label, value.value), nsfw=value.value in nsfw)
+        for value in values
+    )
+
+
+def named(field: str, values: Iterable[Enum]) -> tuple[Choice, ...]:
+    """A choice per value, shown as the provider names it (translated where it is words)."""
+    return labelled(partial(texts.provider_value, field), values)
+
+
+def option_label(key: str) -> Callable[[], str]:
+    return partial(texts.option_label, key)
 
 
 def counts(highest: int) -> tuple[Choice, ...]:
-    return tuple(Choice(count, texts.images(count)) for count in range(1, highest + 1))
+    return tuple(Choice(count, partial(texts.images, count)) for count in range(1, highest + 1))
 
 
 def ratio_option(default: Value = Ratio.SQUARE.value, keep_source: bool = False) -> Option:
     """The output shape; an editor may also keep the source's shape (no ratio sent)."""
-    choices = tuple(Choice(ratio.value, texts.provider_value(ratio.value)) for ratio in Ratio)
+    choices = named("ratio", Ratio)
     if keep_source:
         return Option(
-            "ratio", texts.OPTION_LABELS["ratio"], (Choice(None, texts.SAME_AS_PHOTO), *choices)
+            "ratio", option_label("ratio"), (Choice(None, texts.same_as_photo), *choices)
         )
-    return Option("ratio", texts.OPTION_LABELS["ratio"], choices, default, setting="ratio")
+    return Option("ratio", option_label("ratio"), choices, default, setting="ratio")
 
 
 def count_option(field: str, highest: int, default: int = 1, setting: bool = True) -> Option:
     return Option(
         field,
-        texts.OPTION_LABELS["count"],
+        option_label("count"),
         counts(highest),
         default,
         setting="image_count" if setting else None,
@@ -100,11 +114,8 @@ def count_option(field: str, highest: int, default: int = 1, setting: bool = Tru
 
 def attribute(field: str, values: type[Enum]) -> Option:
     """One of facegen's optional attributes: any (the provider's choice) or a value."""
-    choices = (
-        Choice(None, texts.ANY_VALUE),
-        *(Choice(v.value, texts.provider_value(v.value)) for v in values),
-    )
-    return Option(field, texts.OPTION_LABELS[field], choices, None, more=True)
+    choices = (Choice(None, texts.any_value), *named(field, values))
+    return Option(field, option_label(field), choices, None, more=True)
 
 
 FACESWAP_ENTRY = Entry(
@@ -117,15 +128,15 @@ FACESWAP_ENTRY = Entry(
     options=(
         Option(
             "model",
-            texts.OPTION_LABELS["model"],
-            labelled({m.value: texts.FACESWAP_MODEL_LABELS[m.value] for m in FaceswapModel}),
+            option_label("model"),
+            labelled(texts.faceswap_model, FaceswapModel),
             FaceswapModel.SDXL.value,
             setting="faceswap_model",
         ),
         Option(
             "resolution",
-            texts.OPTION_LABELS["resolution"],
-            tuple(Choice(r.value, texts.provider_value(r.value)) for r in FaceswapResolution),
+            option_label("resolution"),
+            named("resolution", FaceswapResolution),
             FaceswapResolution.R4K.value,
             setting="faceswap_resolution",
         ),
@@ -141,27 +152,20 @@ IMAGINE = Entry(
     options=(
         Option(
             "model",
-            texts.OPTION_LABELS["model"],
-            labelled(
-                {m.value: texts.IMAGE_MODEL_LABELS[m.value] for m in PromptModel}, NSFW_MODELS
-            ),
+            option_label("model"),
+            labelled(texts.image_model, PromptModel, NSFW_MODELS),
             PromptModel.GENERAL_SFW.value,
             setting="image_model",
         ),
         ratio_option(),
         Option(
             "mode",
-            texts.OPTION_LABELS["mode"],
-            labelled({m.value: texts.MODE_LABELS[m.value] for m in Mode}),
+            option_label("mode"),
+            labelled(texts.mode_label, Mode),
             Mode.FAST.value,
         ),
         count_option("batch_size", 4),
-        Option(
-            "loras",
-            texts.OPTION_LABELS["style"],
-            source=Source.LORAS,
-            wire=Wire.STYLE,
-        ),
+        Option("loras", option_label("style"), source=Source.STYLES, wire=Wire.STYLE),
     ),
     price=Price(
         (
@@ -202,16 +206,14 @@ EDIT = Entry(
     options=(
         Option(
             "model",
-            texts.OPTION_LABELS["model"],
-            labelled(
-                {m.value: texts.IMAGE_MODEL_LABELS[m.value] for m in EditorModel}, NSFW_MODELS
-            ),
+            option_label("model"),
+            labelled(texts.image_model, EditorModel, NSFW_MODELS),
             EditorModel.SEEDREAM_5.value,
             setting="image_model",
         ),
         Option(
             "lora_id",
-            texts.OPTION_LABELS["template"],
+            option_label("template"),
             source=Source.TEMPLATES,
             required=True,
             requires={"model": one_of(EditorModel.FLUX_KLEIN_LORA.value)},
@@ -250,14 +252,14 @@ UPSCALE = Entry(
     options=(
         Option(
             "version",
-            texts.OPTION_LABELS["version"],
-            labelled({v.value: texts.UPSCALER_VERSION_LABELS[v.value] for v in UpscalerVersion}),
+            option_label("version"),
+            labelled(texts.upscaler_version, UpscalerVersion),
             UpscalerVersion.BASIC.value,
         ),
         Option(
             "megapixels",
-            texts.OPTION_LABELS["megapixels"],
-            tuple(Choice(size, texts.megapixels(size)) for size in (4, 8, 16, 24, 32)),
+            option_label("megapixels"),
+            tuple(Choice(size, partial(texts.megapixels, size)) for size in (4, 8, 16, 24, 32)),
             4,
         ),
     ),
@@ -305,24 +307,26 @@ SIMILAR = Entry(
     options=(
         Option(
             "model",
-            texts.OPTION_LABELS["model"],
-            labelled(texts.SIMILAR_MODEL_LABELS, one_of(ByRefModel.SDXL.value)),
+            option_label("model"),
+            labelled(texts.similar_model, ByRefModel, one_of(ByRefModel.SDXL.value)),
             ByRefModel.GENERAL.value,
         ),
         Option(
             "mode",
-            texts.OPTION_LABELS["mode"],
-            labelled({m.value: texts.MODE_LABELS[m.value] for m in Mode}),
+            option_label("mode"),
+            labelled(texts.mode_label, Mode),
             Mode.FAST.value,
         ),
         Option(
             "strength",
-            texts.OPTION_LABELS["strength"],
-            tuple(Choice(value, label) for value, label in texts.STRENGTH_LABELS.items()),
+            option_label("strength"),
+            tuple(
+                Choice(value, partial(texts.strength_label, value)) for value in (0.5, 0.75, 1.0)
+            ),
             1.0,
         ),
         count_option("batch_size", 4),
-        Option("loras", texts.OPTION_LABELS["style"], source=Source.LORAS, wire=Wire.STYLE),
+        Option("loras", option_label("style"), source=Source.STYLES, wire=Wire.STYLE),
     ),
     price=Price(
         (
@@ -361,19 +365,19 @@ FACEGEN_ENTRY = Entry(
             "gender",
             InputKind.CHOICE,
             "gender",
-            choices=labelled({g.value: texts.GENDER_LABELS[g.value] for g in Gender}),
+            choices=labelled(texts.gender_label, Gender),
         ),
         Input(
             "age",
             InputKind.CHOICE,
             "age",
-            choices=labelled({a.value: texts.provider_value(a.value) for a in Age}),
+            choices=named("age", Age),
         ),
         Input(
             "origin",
             InputKind.CHOICE,
             "origin",
-            choices=labelled({o.value: texts.provider_value(o.value) for o in Origin}),
+            choices=named("origin", Origin),
         ),
     ),
     options=(

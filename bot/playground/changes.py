@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable
 
 
@@ -29,6 +30,18 @@ class Changes:
             except TimeoutError:
                 return predicate()
         return True
+
+    async def wait_until(
+        self, predicate: Callable[[], bool], timeout: float, history: Callable[[], str]
+    ) -> None:
+        """Wait until `predicate` holds; after `timeout` seconds, TimeoutError with the
+        predicate's source and what `history` says happened."""
+        if not await self.wait_for(predicate, timeout):
+            try:
+                source = inspect.getsource(predicate).strip()
+            except (OSError, TypeError):
+                source = repr(predicate)
+            raise TimeoutError(f"still false after {timeout}s: {source}\n{history()}")
 
 
 class Hold:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import inspect
 import io
 import itertools
 import json
@@ -890,6 +889,7 @@ class EmulatedUser:
         mime_type: str = "video/mp4",
         file_size: int | None = None,
         caption: str | None = None,
+        media_group_id: str | None = None,
     ) -> FileRef:
         meta = {
             "duration": duration,
@@ -899,7 +899,10 @@ class EmulatedUser:
             "mime_type": mime_type,
         }
         stored = self._tg._store(content, "video", file_size=file_size, meta=meta)
-        self._tg._incoming(self.id, _captioned({"video": stored.media()}, caption))
+        message = _captioned({"video": stored.media()}, caption)
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
+        self._tg._incoming(self.id, message)
         return stored.ref()
 
     async def send_content(self, content: JSON) -> int:
@@ -978,30 +981,23 @@ class EmulatedUser:
     ) -> str:
         """Press "Pay" on an invoice: a pre_checkout_query the bot must answer. Returns its id."""
         details = invoice.raw["invoice"]
-        query_id = str(next(self._tg._query_ids))
-        query = {
-            "id": query_id,
-            "from": self.telegram_user,
-            "currency": details["currency"],
-            "total_amount": details["total_amount"] if total_amount is None else total_amount,
-            "invoice_payload": invoice.params.get("payload", ""),
-        }
-        await self.send_update({"pre_checkout_query": query})
-        return query_id
+        total = details["total_amount"] if total_amount is None else total_amount
+        return await self._pre_checkout(
+            details["currency"], total, invoice.params.get("payload", "")
+        )
 
     async def send_successful_payment(
         self, invoice: SentMessage, *, charge_id: str | None = None
     ) -> str:
         """The payment for an invoice went through; returns telegram_payment_charge_id."""
         details = invoice.raw["invoice"]
-        charge_id = charge_id or f"stxCharge{next(self._tg._query_ids)}"
-        payment = {
-            "currency": details["currency"],
-            "total_amount": details["total_amount"],
-            "invoice_payload": invoice.params.get("payload", ""),
-            "telegram_payment_charge_id": charge_id,
-            "provider_payment_charge_id": "",
-        }
+        charge_id = charge_id or self._new_charge_id()
+        payment = self._payment(
+            details["currency"],
+            details["total_amount"],
+            invoice.params.get("payload", ""),
+            charge_id,
+        )
         self._tg._incoming(self.id, {"successful_payment": payment})
         return charge_id
 
@@ -1013,29 +1009,10 @@ class EmulatedUser:
         if params is None:
             raise KeyError(f"no invoice link {link!r}")
         total = sum(int(price["amount"]) for price in params["prices"])
-        query_id = str(next(self._tg._query_ids))
-        query = {
-            "id": query_id,
-            "from": self.telegram_user,
-            "currency": params["currency"],
-            "total_amount": total,
-            "invoice_payload": params["payload"],
-        }
-        await self.send_update({"pre_checkout_query": query})
-        answers = self._tg.pre_checkout_answers
-        if not await self._tg._changes.wait_for(lambda: query_id in answers, timeout):
-            raise PaymentFailed(BOT_DID_NOT_ANSWER)
-        answer = answers[query_id]
-        if not answer.get("ok"):
-            raise PaymentFailed(str(answer.get("error_message") or ""))
-        charge_id = f"stxCharge{next(self._tg._query_ids)}"
-        payment: JSON = {
-            "currency": params["currency"],
-            "total_amount": total,
-            "invoice_payload": params["payload"],
-            "telegram_payment_charge_id": charge_id,
-            "provider_payment_charge_id": "",
-        }
+        query_id = await self._pre_checkout(params["currency"], total, params["payload"])
+        await self._approved(query_id, timeout)
+        charge_id = self._new_charge_id()
+        payment = self._payment(params["currency"], total, params["payload"], charge_id)
         period = params.get("subscription_period")
         if period:
             expires = int(time.time()) + period
@@ -1061,7 +1038,7 @@ class EmulatedUser:
         if subscription.canceled_by_bot:
             raise PaymentFailed("the subscription was cancelled by the bot")
         subscription.expires += subscription.period
-        renewal_id = f"stxCharge{next(self._tg._query_ids)}"
+        renewal_id = self._new_charge_id()
         payment = {
             key: value
             for key, value in subscription.payment.items()
@@ -1084,13 +1061,45 @@ class EmulatedUser:
         the bot approves it within `timeout`, the successful_payment. Returns its charge id;
         raises PaymentFailed with what the app would show when the bot declines or is silent."""
         query_id = await self.send_pre_checkout_query(invoice)
+        await self._approved(query_id, timeout)
+        return await self.send_successful_payment(invoice)
+
+    async def _pre_checkout(self, currency: str, total: int, payload: str) -> str:
+        """The pre_checkout_query a tap on Pay sends; returns its id."""
+        query_id = str(next(self._tg._query_ids))
+        query = {
+            "id": query_id,
+            "from": self.telegram_user,
+            "currency": currency,
+            "total_amount": total,
+            "invoice_payload": payload,
+        }
+        await self.send_update({"pre_checkout_query": query})
+        return query_id
+
+    async def _approved(self, query_id: str, timeout: float) -> None:
+        """Wait for the bot's answer to a pre_checkout_query; PaymentFailed, with what the
+        app would show, unless it approves within `timeout`."""
         answers = self._tg.pre_checkout_answers
         if not await self._tg._changes.wait_for(lambda: query_id in answers, timeout):
             raise PaymentFailed(BOT_DID_NOT_ANSWER)
         answer = answers[query_id]
         if not answer.get("ok"):
             raise PaymentFailed(str(answer.get("error_message") or ""))
-        return await self.send_successful_payment(invoice)
+
+    def _new_charge_id(self) -> str:
+        return f"stxCharge{next(self._tg._query_ids)}"
+
+    @staticmethod
+    def _payment(currency: str, total: int, payload: str, charge_id: str) -> JSON:
+        """A successful_payment's content."""
+        return {
+            "currency": currency,
+            "total_amount": total,
+            "invoice_payload": payload,
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": "",
+        }
 
     # Reading what the bot sent.
 
@@ -1198,7 +1207,8 @@ class BotApiEmulator:
             "has_main_web_app": False,
         }
         self.commands: list[JSON] = []  # the last setMyCommands
-        self.command_sets: dict[tuple[str, str], list[JSON]] = {}  # (scope type, language)
+        # (scope, language): the scope's type, or "chat:<id>" for one chat's own menu
+        self.command_sets: dict[tuple[str, str], list[JSON]] = {}
         self.requests: list[tuple[str, JSON]] = []  # every (method, params), in order
         self.refusals: list[tuple[str, int, str]] = []  # (method, status, description)
         self.pre_checkout_answers: dict[str, JSON] = {}  # query id -> answer params
@@ -1334,6 +1344,11 @@ class BotApiEmulator:
         """Store a file the bot may getFile or re-send; file_size may exceed len(content)."""
         return self._store(content, None, file_size=file_size).ref()
 
+    def is_invoice_link(self, link: str) -> bool:
+        """Whether `link` is an invoice link the bot made (createInvoiceLink): Telegram's apps
+        open such a link as a payment form."""
+        return link in self._invoice_links
+
     def file_content(self, file_id: str) -> bytes:
         """The bytes of a file the bot uploaded or a user sent."""
         stored = self._files.get(file_id)
@@ -1422,12 +1437,7 @@ class BotApiEmulator:
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until predicate() holds; it is re-checked whenever the fake handles a request."""
-        if not await self._changes.wait_for(predicate, timeout):
-            try:
-                source = inspect.getsource(predicate).strip()
-            except (OSError, TypeError):
-                source = repr(predicate)
-            raise TimeoutError(f"still false after {timeout}s: {source}\n{self._history(None)}")
+        await self._changes.wait_until(predicate, timeout, lambda: self._history(None))
 
     # --- Internal state helpers
 
@@ -1756,7 +1766,10 @@ class BotApiEmulator:
 
     def _commands_key(self, call: _Call) -> tuple[str, str]:
         scope = call.params.get("scope") or {}
-        return scope.get("type", "default"), call.get_str("language_code") or ""
+        kind = str(scope.get("type", "default"))
+        if kind == "chat":
+            kind = f"chat:{scope.get('chat_id')}"
+        return kind, call.get_str("language_code") or ""
 
     async def _set_my_commands(self, call: _Call) -> bool:
         commands = call.params.get("commands")
@@ -1764,6 +1777,9 @@ class BotApiEmulator:
             raise _bad("can't parse commands JSON object")  # (unverified wording)
         if len(commands) > 100:
             raise _bad("BOT_COMMANDS_TOO_MUCH")
+        language = call.get_str("language_code") or ""
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise _bad("LANGUAGE_CODE_INVALID")  # a two-letter ISO 639-1 code (unverified wording)
         for command in commands:
             if not re.fullmatch(r"[a-z0-9_]{1,32}", str(command.get("command", ""))):
                 raise _bad("BOT_COMMAND_INVALID")

@@ -140,7 +140,7 @@ class WebChat:
 
     def _user(self, request: web.Request) -> EmulatedUser:
         raw_id = request.match_info["user_id"]
-        if not raw_id.lstrip("-").isdigit() or int(raw_id) not in self._users:
+        if not raw_id.lstrip("-").isdecimal() or int(raw_id) not in self._users:
             raise _refuse(404, f"no test user {raw_id}")
         return self._telegram.user(int(raw_id))
 
@@ -211,9 +211,12 @@ class WebChat:
         if "callback_data" in button:
             query_id = await user.press_data(message, str(button["callback_data"]))
             return web.json_response({"query_id": query_id})
-        if button.get("pay"):
+        if button.get("pay") or self._telegram.is_invoice_link(str(button.get("url", ""))):
             try:
-                charge_id = await user.pay(message)
+                if button.get("pay"):
+                    charge_id = await user.pay(message)
+                else:
+                    charge_id = await user.pay_link(str(button["url"]))
             except PaymentFailed as failed:
                 return web.json_response({"paid": False, "reason": failed.reason})
             return web.json_response({"paid": True, "charge_id": charge_id})
@@ -295,10 +298,11 @@ class _Feed:
 
 def _menu(telegram: BotApiEmulator, chat_id: int) -> list[JSON]:
     """The commands Telegram's app lists for this user: the most specific scope set, in the
-    user's language first (chat-specific scopes are not emulated)."""
+    user's language first. A menu is set for a two-letter language, which an app's "pt-br"
+    falls back to."""
     language = telegram.user(chat_id).telegram_user.get("language_code") or ""
-    for scope in ("all_private_chats", "default"):
-        for code in (language, ""):
+    for scope in (f"chat:{chat_id}", "all_private_chats", "default"):
+        for code in (language, language.split("-")[0], ""):
             commands = telegram.command_sets.get((scope, code))
             if commands:
                 return commands

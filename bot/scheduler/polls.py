@@ -26,16 +26,14 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
 from bot.scheduler.expectations import Expectations
+from providers.ratelimit import Alarm, Clock, Sleep
 
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
 StatusT = TypeVar("StatusT")
 
 DEFAULT_CONCURRENCY: Final = 4
@@ -99,7 +97,6 @@ class PollScheduler:
         self._floor = floor
         self._concurrency = concurrency
         self._clock = clock
-        self._sleep = sleep
         self._entries: dict[str, _Entry] = {}
         self._waiting: list[tuple[float, int, _Entry, asyncio.Future[None]]] = []
         """Polls not yet due: (due time, push number, ...)."""
@@ -108,8 +105,7 @@ class PollScheduler:
         self._running = 0
         self._order = itertools.count()
         self._pushes = itertools.count()
-        self._timer: asyncio.Task[None] | None = None
-        self._timer_at = math.inf
+        self._alarm = Alarm(self._dispatch, sleep, "poll-scheduler")
         self._dispatching = False
 
     async def poll(
@@ -173,7 +169,7 @@ class PollScheduler:
 
     async def aclose(self) -> None:
         """Stop the timer (at shutdown, once no job waits any more)."""
-        self._cancel_timer()
+        self._alarm.cancel()
 
     def _due_at(self, entry: _Entry) -> float:
         """When the job should be polled next."""
@@ -223,23 +219,6 @@ class PollScheduler:
         while self._due and self._due[0][3].done():
             heapq.heappop(self._due)
         if not self._waiting:
-            self._cancel_timer()
+            self._alarm.cancel()
         elif not self._due:  # else the next poll to end hands out the next turn
-            self._wake_at(self._waiting[0][0], now)
-
-    def _wake_at(self, at: float, now: float) -> None:
-        if self._timer is not None and self._timer_at <= at:
-            return
-        self._cancel_timer()
-        self._timer_at = at
-        self._timer = asyncio.create_task(self._wake(max(at - now, 0.0)), name="poll-scheduler")
-
-    async def _wake(self, delay: float) -> None:
-        await self._sleep(delay)
-        self._timer, self._timer_at = None, math.inf
-        self._dispatch()
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer, self._timer_at = None, math.inf
+            self._alarm.set(self._waiting[0][0], now)

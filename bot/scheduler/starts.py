@@ -27,10 +27,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Final
 
-from providers.ratelimit import Bucket, RateBudget
-
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
+from providers.ratelimit import Bucket, Clock, RateBudget, Sleep
 
 DEFAULT_CONCURRENCY: Final = 2
 DEFAULT_NOTICE_EVERY: Final = 5.0

@@ -1,9 +1,9 @@
 """The one flow: walks any catalog entry, from the command (or a menu, or a result) to the
-job; and the photo-first menu.
+job; and the photo-first and video-first menus.
 
 State lives in SQLite (storage/flows.py, rules in bot/flow.py); this package parses what
 the user sends (`answers`), asks and quotes (`steps`), draws the buttons (`keyboards`),
-and keeps the photo menu and albums (`menu`). Orders go through handlers/orders.py.
+and keeps the menus and albums (`menu`). Orders go through handlers/orders.py.
 """
 
 from __future__ import annotations

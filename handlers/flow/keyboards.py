@@ -8,23 +8,17 @@ confirmation. Every value's button shows the price of the job it would make.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from telegram import InlineKeyboardButton
 
 from bot import texts
-from bot.catalog.model import Entry, Option, Sources, Value, holds, offered, resolve
+from bot.catalog.model import Entry, Option, Sources, Value, candidates, holds, resolve
 from bot.context import BotContext
+from handlers.keyboards import Rows, rows_of
 from storage.flows import Flow
 
 PREFIX = "flow:"
-SAVE_AS_ACTOR = "actor:save:"
-"""The photo menu's *Save as actor*: an entry point of the actor conversation."""
 INLINE_CHOICES = 4
 """An option with at most this many choices shows them all; a longer one opens a list."""
-ROW = 2
-
-Rows = list[list[InlineKeyboardButton]]
 
 
 def data(flow: Flow, action: str, *args: object) -> str:
@@ -33,10 +27,6 @@ def data(flow: Flow, action: str, *args: object) -> str:
 
 def button(flow: Flow, label: str, action: str, *args: object) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=data(flow, action, *args))
-
-
-def rows_of(buttons: Sequence[InlineKeyboardButton], width: int = ROW) -> Rows:
-    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
 
 
 async def option_rows(context: BotContext, entry: Entry, flow: Flow, sources: Sources) -> Rows:
@@ -88,10 +78,8 @@ def option_values(
     entry: Entry, option: Option, flow: Flow, adult: bool, sources: Sources
 ) -> list[tuple[Value, str]]:
     """(value, label) of every value the option may take now."""
-    if option.source is not None:
-        items = [(item.id, item.label) for item in sources.get(option.field, [])]
-        return items if option.required else [(None, texts.NO_STYLE), *items]
-    return [(c.value, c.label) for c in offered(entry, option, flow.options, adult, sources)]
+    values = candidates(entry, option, flow.options, adult, sources, flow.measures)
+    return [(value, _label_of(option, value, sources)) for value in values]
 
 
 def _label_of(option: Option, value: Value, sources: Sources) -> str:
@@ -117,7 +105,9 @@ def _choice_rows(
     multiplier = context.services.settings.credit_multiplier
     buttons = []
     for number, (value, label) in enumerate(option_values(entry, option, flow, adult, sources)):
-        trial = resolve(entry, {**flow.options, option.field: value}, {}, adult, sources)
+        trial = resolve(
+            entry, {**flow.options, option.field: value}, {}, adult, sources, flow.measures
+        )
         price = entry.price_of(trial, flow.measures, multiplier)
         chosen = flow.options.get(option.field) == value
         buttons.append(button(flow, texts.choice_button(label, price, chosen), "v", index, number))

@@ -11,11 +11,32 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot import texts
 from bot.actors import photo_input
 from bot.catalog import CATALOG
-from bot.catalog.model import Entry, Input, InputKind, Sources, Value, visible
+from bot.catalog.model import (
+    Entry,
+    Input,
+    InputKind,
+    Measures,
+    Sources,
+    Value,
+    too_long_for,
+    visible,
+)
 from bot.context import BotContext
-from bot.flow import TERMS, entry_of, is_active, is_collected, job_spec, missing, quoted
+from bot.flow import (
+    TERMS,
+    entry_of,
+    files,
+    gathering,
+    is_active,
+    is_collected,
+    job_spec,
+    missing,
+    quoted,
+)
+from bot.tools import OutputKind
 from handlers.actors import owned_actor
-from handlers.flow.keyboards import Rows, button, option_rows, rows_of
+from handlers.flow.keyboards import button, option_rows
+from handlers.keyboards import Rows, rows_of
 from handlers.orders import balance_covering, offer, place_order, quote_keyboard
 from handlers.terms import shows_terms, terms_keyboard
 from storage.flows import Flow
@@ -40,9 +61,16 @@ async def start_command(update: Update, context: BotContext) -> None:
     await begin(update, context, entry, inputs)
 
 
-async def begin(update: Update, context: BotContext, entry: Entry, inputs: dict[str, Any]) -> None:
-    """Start a flow of `entry` with what is known already, ending the user's current one
-    (saying so); the terms come first where the entry takes a real person's face."""
+async def begin(
+    update: Update,
+    context: BotContext,
+    entry: Entry,
+    inputs: dict[str, Any],
+    measures: Measures | None = None,
+) -> None:
+    """Start a flow of `entry` with what is known already (and what was measured of it),
+    ending the user's current one (saying so); the terms come first where the entry takes
+    a real person's face."""
     assert update.effective_chat
     needs_terms = entry.consent and context.user.terms_accepted_at is None
     flow, previous = await context.services.flows.start(
@@ -51,6 +79,7 @@ async def begin(update: Update, context: BotContext, entry: Entry, inputs: dict[
         tool=entry.name,
         step=TERMS if needs_terms else 0,
         inputs=inputs,
+        measures=dict(measures or {}),
     )
     await announce_left(update, context, previous)
     if needs_terms:
@@ -82,10 +111,12 @@ async def leave(update: Update, context: BotContext) -> None:
 
 async def proceed(update: Update, context: BotContext, entry: Entry, flow: Flow) -> None:
     """Check the balance covers the job, then ask for what is missing (or quote)."""
-    options, _ = await options_for(context, entry, flow.options)
+    options, _ = await options_for(context, entry, flow.options, flow.measures)
     measures = dict(flow.measures)
-    if entry.price.per_second is not None:
-        measures.setdefault(entry.price.per_second, 1)
+    measured = measured_input(entry)
+    if measured is not None and measured.measure and measured.kind is InputKind.AUDIO:
+        # The shortest audio bills one second: the balance must cover that much at least.
+        measures.setdefault(measured.measure, 1)
     price = entry.price_of(options, measures, context.services.settings.credit_multiplier)
     balance = await balance_covering(update, context, price or 0)
     if balance is None:
@@ -131,17 +162,21 @@ async def advance(
     quotes the job for the user to start.
     """
     flows = context.services.flows
-    options, sources = await options_for(context, entry, flow.options)
+    options, sources = await options_for(context, entry, flow.options, flow.measures)
     pending = missing(entry, flow.model_copy(update={"options": options}))
     if pending:
         item = pending[0]
         offered_ids: list[str] = []
         if item.source is not None:
             offered_ids = [i.id for i in await context.services.studio.lists.items(item.source)]
+        elif item.kind is InputKind.CLIPS:
+            offered_ids = await video_results(context)
         saved = await flows.save(
             flow,
             step=entry.inputs.index(item),
-            priced=pending == [item] and item.measure is None,
+            # A price that waits on the answer, or is the most a linked video can cost, is
+            # quoted for the user to start.
+            priced=pending == [item] and item.measure is None and not _at_most(flow.measures),
             options=options,
             view="",
             offered=offered_ids,
@@ -157,17 +192,18 @@ async def advance(
     price = entry.price_of(options, saved.measures, multiplier)
     assert price is not None, f"{entry.name}: no price for {options}"
     if answered is not None and flow.priced:
-        await flows.end(saved.user_id, saved.revision)
+        # The flow stays at its quoted step, no longer active, so that the rest of an album
+        # whose first photo ordered the job is known for what it is.
         await place_order(update, context, entry.tool, spec, price)
         return
-    rows = await option_rows(context, entry, saved, sources)
+    rows = await quote_rows(context, entry, saved, sources)
     quote = await offer(
         update,
         context,
         entry.tool,
         spec,
         price,
-        lambda balance: texts.quote(entry.tool.title, price, balance, saved.measures),
+        lambda balance: quote_text(context, entry, saved, price, balance),
         options=rows,
     )
     if quote is None:
@@ -177,11 +213,82 @@ async def advance(
 
 
 async def options_for(
-    context: BotContext, entry: Entry, chosen: dict[str, Value]
+    context: BotContext, entry: Entry, chosen: dict[str, Value], measures: Measures
 ) -> tuple[dict[str, Value], Sources]:
     defaults = await context.services.user_settings.get(context.user.id)
     adult = context.services.studio.adult(context.user)
-    return await context.services.studio.options(entry, chosen, defaults, adult)
+    return await context.services.studio.options(entry, chosen, defaults, adult, measures)
+
+
+def measured_input(entry: Entry) -> Input | None:
+    """The input whose measured length the price bills, if any."""
+    measure = entry.price.per_second
+    return next((i for i in entry.inputs if measure and i.measure == measure), None)
+
+
+def _at_most(measures: Measures) -> bool:
+    """Whether a length is not known in advance: the price is the most it can cost."""
+    return None in measures.values()
+
+
+VIDEO_RESULT_TOOLS = frozenset(
+    entry.name for entry in CATALOG.values() if entry.tool.output is OutputKind.VIDEO
+)
+VIDEO_RESULTS_OFFERED = 8
+
+
+async def video_results(context: BotContext) -> list[str]:
+    """The user's latest video results that can be used again, as `<job id>:<output>`."""
+    jobs = await context.services.jobs.delivered(
+        context.user.id, VIDEO_RESULT_TOOLS, VIDEO_RESULTS_OFFERED
+    )
+    refs = [
+        f"{job.id}:{index}"
+        for job in jobs
+        for index, output in enumerate(job.outputs)
+        if output.asset_id
+    ]
+    return refs[:VIDEO_RESULTS_OFFERED]
+
+
+async def quote_rows(context: BotContext, entry: Entry, flow: Flow, sources: Sources) -> Rows:
+    """The buttons above a quote's Start: its options, and for a video too long for some
+    choices, the offer to use its first seconds."""
+    rows = await option_rows(context, entry, flow, sources)
+    limit = trim_limit(context, entry, flow)
+    if limit is not None and not flow.view:
+        rows.append([button(flow, texts.trim_button(limit), "t")])
+    return rows
+
+
+def trim_limit(context: BotContext, entry: Entry, flow: Flow) -> int | None:
+    """The length to cut the flow's video to, when it is a video the user sent that is too
+    long for some choices; None otherwise."""
+    measured = measured_input(entry)
+    if measured is None or measured.kind is not InputKind.VIDEO:
+        return None
+    source = files(flow, measured.name)
+    if len(source) != 1 or source[0].file_id is None:
+        return None
+    adult = context.services.studio.adult(context.user)
+    left_out = too_long_for(entry, flow.options, adult, flow.measures)
+    return None if left_out is None else left_out[1]
+
+
+def quote_text(context: BotContext, entry: Entry, flow: Flow, price: int, balance: int) -> str:
+    """The quote of a flow whose inputs are all in: what was measured, the price, and the
+    choices a too long video leaves out."""
+    title = entry.tool.title
+    if _at_most(flow.measures):
+        return texts.quote_at_most(title, price, balance)
+    adult = context.services.studio.adult(context.user)
+    left_out = too_long_for(entry, flow.options, adult, flow.measures)
+    seconds = flow.measures.get(entry.price.per_second or "")
+    if left_out is None or seconds is None:
+        return texts.quote(title, price, balance, flow.measures)
+    choices, limit = left_out
+    labels = [choice.label for choice in choices]
+    return texts.quote_leaving_out(title, price, balance, seconds, labels, limit)
 
 
 async def _ask(
@@ -241,23 +348,37 @@ async def question(
             [button(flow, labels.get(value, value), "k", index)]
             for index, value in enumerate(flow.offered)
         ]
+    gathered = None
+    if item.kind is InputKind.CLIPS:
+        gathered = len(files(flow, gathering(item)))
+        rows += rows_of(await _result_picks(context, flow))
+        price = entry.price_of(flow.options, flow.measures, multiplier)
+        if gathered >= item.min_count and price is not None:
+            rows.append([button(flow, texts.clips_done_button(gathered, price), "d")])
     if item.optional:
         rows.append([button(flow, texts.SKIP_BUTTON, "s")])
     price_line = None
-    if last:
+    # A question whose answer sets the price (a video's length) shows no options: they come
+    # on the quote, each with the price it makes.
+    if last and item.measure is None:
         rows += await option_rows(context, entry, flow, sources)
         price = entry.price_of(flow.options, flow.measures, multiplier)
-        if item.measure is None and price is not None:
+        if price is not None and _at_most(flow.measures):
+            price_line = texts.price_line_at_most(price)
+        elif price is not None:
             price_line = texts.price_line(price, has_options=bool(entry.options))
     intro = None
     if intro_balance is not None:
         intro = texts.flow_intro(
             entry.tool.title, _price_text(context, entry, flow), intro_balance
         )
+    question_text = texts.QUESTIONS[entry.name][item.name]
+    if gathered:
+        question_text = texts.clips_question(gathered, item.min_count, item.max_count)
     text = texts.question(
         step=asked.index(item) + 1,
         steps=len(asked),
-        question=texts.QUESTIONS[entry.name][item.name],
+        question=question_text,
         intro=intro,
         actors=bool(picks),
         skip=item.optional,
@@ -266,14 +387,31 @@ async def question(
     return text, InlineKeyboardMarkup(rows) if rows else None
 
 
+async def _result_picks(context: BotContext, flow: Flow) -> list[InlineKeyboardButton]:
+    """A button for each of the user's video results the question offers."""
+    picks = []
+    for index, ref in enumerate(flow.offered):
+        job_id, _, _ = ref.partition(":")
+        job = await context.services.jobs.get(job_id)
+        if job is not None:
+            title = CATALOG[job.tool].tool.title
+            picks.append(
+                button(flow, texts.result_pick(index + 1, title, job.created_at), "r", index)
+            )
+    return picks
+
+
 def _price_text(context: BotContext, entry: Entry, flow: Flow) -> str:
     multiplier = context.services.settings.credit_multiplier
-    measure = entry.price.per_second
-    if measure is not None:
-        per_second = entry.price_of(flow.options, {measure: 1}, multiplier) or 0
-        item = next(i for i in entry.inputs if i.measure == measure)
-        return texts.price_per_second(per_second, item.max_seconds)
-    return texts.credits(entry.price_of(flow.options, flow.measures, multiplier) or 0)
+    price = entry.price_of(flow.options, flow.measures, multiplier)
+    if price is not None:
+        return texts.at_most(price) if _at_most(flow.measures) else texts.credits(price)
+    measured = measured_input(entry)
+    if measured is not None and measured.measure and measured.kind is InputKind.AUDIO:
+        per_second = entry.price_of(flow.options, {measured.measure: 1}, multiplier)
+        assert per_second is not None, f"{entry.name}: no price a second for {flow.options}"
+        return texts.price_per_second(per_second, measured.max_seconds)
+    return texts.PRICE_AFTER_VIDEO
 
 
 async def refresh(
@@ -283,7 +421,8 @@ async def refresh(
     message; a quote is quoted again with the new options."""
     query = update.callback_query
     assert query
-    _, sources = await options_for(context, entry, flow.options)
+    # The flow's options are resolved already: only the lists they are shown with are needed.
+    sources = await context.services.studio.sources(entry, flow.options)
     if flow.step == quoted(entry):
         await _requote(update, context, entry, flow, sources, text_changed)
         return
@@ -306,7 +445,7 @@ async def _requote(
     query = update.callback_query
     assert query and flow.quote_job_id is not None
     services = context.services
-    rows = await option_rows(context, entry, flow, sources)
+    rows = await quote_rows(context, entry, flow, sources)
     if not text_changed:
         job = await services.jobs.get(flow.quote_job_id)
         assert job is not None
@@ -326,8 +465,7 @@ async def _requote(
     )
     balance = await services.ledger.balance(flow.user_id)
     await query.edit_message_text(
-        texts.quote(entry.tool.title, price, balance, flow.measures),
-        reply_markup=quote_keyboard(job, rows),
+        quote_text(context, entry, flow, price, balance), reply_markup=quote_keyboard(job, rows)
     )
     await services.flows.attach(flow, flow.message_id or 0, quote_job_id=job.id)
 

@@ -67,13 +67,10 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import itertools
-import json as jsonlib
 import re
 import struct
-import traceback
 import zipfile
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from types import NoneType
@@ -83,7 +80,7 @@ from aiohttp import web
 from PIL import Image
 
 from bot.playground.server import serve
-from tests.fakes.canned import ApiError, CannedAnswer, FakeProviderServer, invalid, parse_target
+from tests.fakes.canned import ApiError, FakeProviderServer, invalid
 
 JSON = dict[str, Any]
 
@@ -106,14 +103,6 @@ DISABLED_MESSAGE = "Actor models are temporarily disabled"
 MIN_TRAINING_IMAGES = 4
 MAX_TRAINING_IMAGES = 30
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
-IMAGE_SIZES = (
-    "square_hd",
-    "square",
-    "portrait_4_3",
-    "portrait_16_9",
-    "landscape_4_3",
-    "landscape_16_9",
-)
 DEFAULT_IMAGE_SIZE = "portrait_16_9"
 VOICE_LABEL_KEYS = frozenset({"language", "accent", "gender", "age"})
 
@@ -154,13 +143,6 @@ SCHEMAS: Mapping[str, Mapping[str, tuple[_Types, bool]]] = {
     },
 }
 
-_DEFAULT_ERROR_CODES = {
-    401: "invalid_api_key",
-    402: "insufficient_credits",
-    404: "not_found",
-    422: "validation_error",
-    429: "rate_limit_exceeded",
-}
 _DATA_URI = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*?)(;base64)?,(.*)$", re.DOTALL)
 
 
@@ -218,18 +200,7 @@ class FileRecord:
     url: str
 
 
-@dataclass
-class RequestRecord:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: object = None
-    """The JSON body of a POST, when it parsed."""
-    status: int = 0
-    """The status answered; 0 while the request is being handled."""
-
-
-class FakeFramehood(FakeProviderServer[RequestRecord, CannedAnswer]):
+class FakeFramehood(FakeProviderServer):
     """Framehood's actor models at ``base_url``; ``async with FakeFramehood() as fh``."""
 
     label = "Framehood"
@@ -255,8 +226,6 @@ class FakeFramehood(FakeProviderServer[RequestRecord, CannedAnswer]):
 
         self.jobs: dict[str, JobRecord] = {}
         self.files: dict[str, FileRecord] = {}
-
-        self._ids = itertools.count(1)
 
     # --- Lifecycle
 
@@ -293,44 +262,6 @@ class FakeFramehood(FakeProviderServer[RequestRecord, CannedAnswer]):
         self._changes.notify()
         return record
 
-    # --- Test-facing API: failures
-
-    def fail_next(
-        self,
-        target: str,
-        status: int,
-        code: str | None = None,
-        *,
-        message: str | None = None,
-        retry_after: float | None = None,
-        times: int = 1,
-        process: bool = False,
-    ) -> None:
-        """Answer the next `times` requests matching `target` with an error envelope;
-        `process=True` handles the request (creating, charging) before answering so."""
-        code = code or _DEFAULT_ERROR_CODES.get(status, "internal_error")
-        headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
-        envelope = {"error": {"code": code, "message": message or f"injected {code}"}}
-        self._add_answer(target, status, jsonlib.dumps(envelope).encode(), headers, times, process)
-
-    def respond_next(
-        self,
-        target: str,
-        status: int = 200,
-        *,
-        json: object = None,
-        text: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        times: int = 1,
-        process: bool = False,
-    ) -> None:
-        """Answer the next `times` requests matching `target` with exactly this."""
-        if text is not None:
-            body, content_type = text.encode(), "text/plain"
-        else:
-            body, content_type = jsonlib.dumps(json).encode(), "application/json"
-        self._add_answer(target, status, body, dict(headers or {}), times, process, content_type)
-
     # --- Test-facing API: waiting and reading
 
     async def wait_for_job(
@@ -353,24 +284,6 @@ class FakeFramehood(FakeProviderServer[RequestRecord, CannedAnswer]):
 
     def _state_lines(self) -> list[str]:
         return [f"jobs: {[(j.id, j.model, j.status) for j in self.jobs.values()]}"]
-
-    def _new_id(self, prefix: str) -> str:
-        return f"{prefix}_{next(self._ids):04d}"
-
-    def _add_answer(
-        self,
-        target: str,
-        status: int,
-        body: bytes,
-        headers: dict[str, str],
-        times: int,
-        process: bool,
-        content_type: str = "application/json",
-    ) -> None:
-        method, pattern = parse_target(target, API, (API + "/", "/files/"))
-        self._answers.append(
-            CannedAnswer(method, pattern, status, body, content_type, headers, process, times)
-        )
 
     def _running(self, job_id: str) -> JobRecord:
         record = self.jobs[job_id]
@@ -408,65 +321,6 @@ class FakeFramehood(FakeProviderServer[RequestRecord, CannedAnswer]):
             record.output = {"voice_id": voice, "requires_verification": False}
 
     # --- Internals: HTTP
-
-    @web.middleware
-    async def _middleware(
-        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
-        record = RequestRecord(request.method, request.path, dict(request.headers))
-        self.requests.append(record)
-        try:
-            response = await self._serve(request, handler, record)
-        except Exception:
-            self.server_errors.append(traceback.format_exc())
-            response = ApiError(500, "internal_error", "the fake server failed").response()
-        record.status = response.status
-        self._changes.notify()
-        return response
-
-    async def _serve(
-        self,
-        request: web.Request,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-        record: RequestRecord,
-    ) -> web.StreamResponse:
-        if request.method == "POST" and request.can_read_body:
-            try:
-                record.body = await request.json()
-            except ValueError:
-                record.body = None
-        if request.path.startswith(API + "/"):
-            try:
-                self._authenticate(request)
-            except ApiError as err:
-                return err.response()
-        answer = self._take_answer(request.method, request.path)
-        if answer is None or answer.process:
-            response = await self._handle(request, handler)
-        if answer is not None:
-            response = answer.response()
-        return response
-
-    async def _handle(
-        self,
-        request: web.Request,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-    ) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except ApiError as err:
-            return err.response()
-        except web.HTTPException as err:  # the router's 404 and 405
-            code = "not_found" if err.status == 404 else "method_not_allowed"
-            return ApiError(err.status, code, err.reason).response()
-
-    def _authenticate(self, request: web.Request) -> None:
-        header = request.headers.get("Authorization", "")
-        scheme, _, key = header.partition(" ")
-        if not header or scheme.lower() != "bearer" or not key.strip():
-            raise ApiError(401, "missing_api_key", "send Authorization: Bearer <API_KEY>")
-        if key.strip() != self.api_key:
-            raise ApiError(401, "invalid_api_key", "the API key is not valid")
 
     async def _create(self, request: web.Request) -> web.Response:
         model = request.match_info["model"]

@@ -63,12 +63,9 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import itertools
-import json as jsonlib
 import re
 import time
-import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -78,7 +75,8 @@ from aiohttp import web
 from PIL import Image
 
 from bot.playground.server import serve
-from tests.fakes.canned import FakeProviderServer, parse_target, target_matches
+from tests.fakes import canned
+from tests.fakes.canned import FakeProviderServer
 
 JSON = dict[str, Any]
 
@@ -365,48 +363,19 @@ class JobRecord:
         }
 
 
-@dataclass
-class RequestRecord:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    json: Any = None
-    """The parsed JSON body; None without one."""
-    status: int = 0
-    """The status answered; 0 while the request is being handled."""
-
-
-class ApiError(Exception):
+class ApiError(canned.ApiError):
     """An error answer, `{"error": message}`."""
 
     def __init__(
         self, status: int, message: str, headers: Mapping[str, str] | None = None
     ) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status = status
-        self.message = message
-        self.headers = dict(headers or {})
+        super().__init__(status, "", message, headers)
 
-    def response(self) -> web.Response:
-        return web.json_response({"error": self.message}, status=self.status, headers=self.headers)
+    def envelope(self) -> JSON:
+        return {"error": self.message}
 
 
-@dataclass
-class _Answer:
-    """A canned error from `fail_next`."""
-
-    method: str | None
-    pattern: str
-    error: ApiError
-    process: bool
-    remaining: int
-
-    def matches(self, method: str, path: str) -> bool:
-        return target_matches(self.method, self.pattern, method, path)
-
-
-class FakeScenario(FakeProviderServer[RequestRecord, _Answer]):
+class FakeScenario(FakeProviderServer):
     """Scenario's API at ``base_url``; use as ``async with FakeScenario() as scenario``."""
 
     label = "Scenario"
@@ -437,7 +406,6 @@ class FakeScenario(FakeProviderServer[RequestRecord, _Answer]):
         self.root_url = ""
         self.base_url = ""
         self._files: dict[str, tuple[bytes, str]] = {}
-        self._ids = itertools.count(1)
 
     async def __aenter__(self) -> Self:
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024**2)
@@ -529,28 +497,6 @@ class FakeScenario(FakeProviderServer[RequestRecord, _Answer]):
         self._changes.notify()
         return record
 
-    # --- Test-facing API: failures
-
-    def fail_next(
-        self,
-        target: str,
-        status: int,
-        *,
-        message: str | None = None,
-        retry_after: float | None = None,
-        times: int = 1,
-        process: bool = False,
-    ) -> None:
-        """Answer the next `times` requests matching `target` with `{"error": message}`.
-
-        Auth is checked first. `process=True` handles the request (creating, storing,
-        starting) before answering the error.
-        """
-        headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
-        method, pattern = parse_target(target, API, (API + "/", FILES + "/"))
-        error = ApiError(status, message or f"injected {status}", headers)
-        self._answers.append(_Answer(method, pattern, error, process, times))
-
     # --- Test-facing API: waiting and reading
 
     async def wait_for_model(
@@ -579,9 +525,6 @@ class FakeScenario(FakeProviderServer[RequestRecord, _Answer]):
             f"models: {[(m.id, m.type, m.status) for m in self.models.values()]}",
             f"jobs: {[(j.id, j.job_type, j.status) for j in self.jobs.values()]}",
         ]
-
-    def _new_id(self, prefix: str) -> str:
-        return f"{prefix}_{next(self._ids):04d}"
 
     def _new_model(self, model_type: str, name: str | None) -> ModelRecord:
         now = self.clock()
@@ -635,48 +578,8 @@ class FakeScenario(FakeProviderServer[RequestRecord, _Answer]):
 
     # --- Internals: HTTP
 
-    @web.middleware
-    async def _middleware(
-        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
-        record = RequestRecord(
-            request.method, request.path, dict(request.query), dict(request.headers)
-        )
-        self.requests.append(record)
-        try:
-            if request.can_read_body and request.content_type == "application/json":
-                try:
-                    record.json = jsonlib.loads(await request.read())
-                except ValueError:
-                    record.json = None
-            response = await self._serve(request, handler)
-        except Exception:
-            self.server_errors.append(traceback.format_exc())
-            response = ApiError(500, "the fake server failed").response()
-        record.status = response.status
-        self._changes.notify()
-        return response
-
-    async def _serve(
-        self,
-        request: web.Request,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-    ) -> web.StreamResponse:
-        if request.path.startswith(API + "/"):
-            try:
-                self._authenticate(request)
-            except ApiError as err:
-                return err.response()
-        answer = self._take_answer(request.method, request.path)
-        if answer is not None and not answer.process:
-            return answer.error.response()
-        try:
-            response = await handler(request)
-        except ApiError as err:
-            response = err.response()
-        except web.HTTPException as err:  # the router's 404 and 405
-            response = ApiError(err.status, err.reason).response()
-        return answer.error.response() if answer is not None else response
+    def _error(self, status: int, code: str, message: str) -> ApiError:
+        return ApiError(status, message)
 
     def _authenticate(self, request: web.Request) -> None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")

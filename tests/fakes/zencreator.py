@@ -48,8 +48,8 @@ it counts against the rate limit only then.
 
 Failures: ``fail_next("POST /generations", 500)`` answers the next matching request with
 an error envelope (``retry_after=`` adds the header; ``process=True`` handles the request
-first, as a server that crashes after doing the work; ``body=`` sends a raw body instead),
-and ``respond_next(target, json=...)`` (or ``text=``) any answer at all. A target is
+first, as a server that crashes after doing the work), and ``respond_next(target,
+json=...)`` (or ``text=``) any answer at all, an error page among them. A target is
 ``"METHOD"``, a path, or ``"METHOD path"``; paths may use ``*`` (which also matches ``/``)
 and are relative to ``/api/public/v1`` unless they start with ``/api/`` or ``/files/``.
 
@@ -82,8 +82,8 @@ Freezing the code under test at a step: ``hold = zc.hold("POST /generations",
 handled=True)`` keeps the next matching request waiting (after it took effect, with
 ``handled``) until ``hold.release()``; ``await hold.wait_reached()`` waits for it to arrive.
 
-Waiting, without sleeps: ``await zc.wait_for_generation(count)``, ``wait_for_upload(count)``
-and ``wait_until(predicate)`` re-check whenever the fake handles a request or changes
+Waiting, without sleeps: ``await zc.wait_for_generation(count)`` and
+``wait_until(predicate)`` re-check whenever the fake handles a request or changes
 state, and raise TimeoutError with the latest requests after ``timeout`` seconds.
 
 Outputs are served twice: ``download_url`` under the API (Bearer auth, read budget) and
@@ -97,13 +97,11 @@ from __future__ import annotations
 
 import asyncio
 import io
-import itertools
 import json as jsonlib
 import math
 import time
-import traceback
 from collections import deque
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -116,10 +114,11 @@ from PIL import Image
 
 from bot.playground.changes import Hold
 from bot.playground.server import serve
+from tests.fakes import canned
 from tests.fakes.canned import (
     ApiError,
-    CannedAnswer,
     FakeProviderServer,
+    Handler,
     invalid,
     parse_target,
     target_matches,
@@ -166,17 +165,6 @@ CONTENT_TYPES: Mapping[str, frozenset[str]] = {
 
 Terminal = Literal["succeeded", "failed", "partial"]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "partial"})
-
-_DEFAULT_ERROR_CODES = {
-    401: "invalid_api_key",
-    402: "insufficient_credits",
-    403: "forbidden",
-    404: "not_found",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limit_exceeded",
-}
 
 
 @cache
@@ -304,14 +292,9 @@ class StartRecord:
 
 
 @dataclass
-class RequestRecord:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
+class RequestRecord(canned.RequestRecord):
     bucket: str | None = None
-    status: int = 0
-    """The status answered; 0 while the request is being handled."""
+    """The rate-limit bucket it counted against; None outside the API."""
     at: float = 0.0
     """When it arrived, by the fake's `clock`."""
 
@@ -368,7 +351,7 @@ def _sniff_content_type(data: bytes, kind: str) -> str:
     return "video/mp4" if kind == "video" else "image/png"
 
 
-class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
+class FakeZenCreator(FakeProviderServer):
     """ZenCreator's public API at ``base_url``; use as ``async with FakeZenCreator() as zc``."""
 
     label = "ZenCreator"
@@ -422,7 +405,6 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         self._idempotency: dict[str, tuple[float, str, str]] = {}  # key -> (at, body, gen id)
         self._windows: dict[str, _SlidingWindow] = {}
         self.set_rate_limits(rate_limits, rate_window)
-        self._ids = itertools.count(1)
         if balance:
             self.top_up(balance)
 
@@ -527,73 +509,17 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
     def delay_next(self, target: str, seconds: float, *, times: int = 1) -> None:
         """The next `times` requests matching `target` reach the fake `seconds` late: they are
         authenticated, counted against the rate limit and handled only then."""
-        method, pattern = parse_target(target, API, ("/api/", "/files/"))
+        method, pattern = parse_target(target, self.api, self.roots)
         self._delays.append(_Delay(method, pattern, seconds, times))
-
-    def fail_next(
-        self,
-        target: str,
-        status: int,
-        code: str | None = None,
-        *,
-        message: str | None = None,
-        retry_after: float | None = None,
-        times: int = 1,
-        process: bool = False,
-        body: str | None = None,
-    ) -> None:
-        """Answer the next `times` requests matching `target` with an error envelope.
-
-        Auth, scopes and rate limits are checked first. `process=True` handles the request
-        (storing, charging) before answering the error; `body` replaces the envelope.
-        """
-        code = code or _DEFAULT_ERROR_CODES.get(status, "internal_error")
-        headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
-        if body is None:
-            envelope = {"error": {"code": code, "message": message or f"injected {code}"}}
-            self._add_answer(
-                target, status, jsonlib.dumps(envelope).encode(), headers, times, process
-            )
-        else:
-            self._add_answer(
-                target, status, body.encode(), headers, times, process, content_type="text/html"
-            )
 
     def hold(self, target: str, *, skip: int = 0, handled: bool = False) -> Hold:
         """Keep one request matching `target` (after `skip` such) waiting until the test
         releases it. With `handled` the request takes effect first (an asset stored, a
         generation started) and only the answer waits."""
-        method, pattern = parse_target(target, API, self.roots)
+        method, pattern = parse_target(target, self.api, self.roots)
         hold = Hold(self._changes, skip)
         self._holds.append((method, pattern, handled, hold))
         return hold
-
-    def respond_next(
-        self,
-        target: str,
-        status: int = 200,
-        *,
-        json: object = None,
-        text: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        times: int = 1,
-        process: bool = False,
-    ) -> None:
-        """Answer the next `times` requests matching `target` with exactly this."""
-        if text is not None:
-            self._add_answer(
-                target,
-                status,
-                text.encode(),
-                dict(headers or {}),
-                times,
-                process,
-                content_type="text/plain",
-            )
-        else:
-            self._add_answer(
-                target, status, jsonlib.dumps(json).encode(), dict(headers or {}), times, process
-            )
 
     def set_rate_limits(
         self, limits: Mapping[str, int] | None, window: float = DEFAULT_RATE_WINDOW
@@ -645,33 +571,10 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
         await self.wait_until(lambda: len(self.generations) >= count, timeout)
         return list(self.generations.values())[count - 1]
 
-    async def wait_for_upload(self, count: int = 1, timeout: float = 5.0) -> UploadRecord:
-        """Wait until `count` assets were uploaded; return the count-th."""
-        await self.wait_until(lambda: len(self.uploads) >= count, timeout)
-        return self.uploads[count - 1]
-
     # --- Internals: state
 
     def _state_lines(self) -> list[str]:
         return [f"generations: {[(g.id, g.tool, g.status) for g in self.generations.values()]}"]
-
-    def _new_id(self, prefix: str) -> str:
-        return f"{prefix}_{next(self._ids):04d}"
-
-    def _add_answer(
-        self,
-        target: str,
-        status: int,
-        body: bytes,
-        headers: dict[str, str],
-        times: int,
-        process: bool,
-        content_type: str = "application/json",
-    ) -> None:
-        method, pattern = parse_target(target, API, ("/api/", "/files/"))
-        self._answers.append(
-            CannedAnswer(method, pattern, status, body, content_type, headers, process, times)
-        )
 
     def _take_delay(self, method: str, path: str) -> float | None:
         for delay in self._delays:
@@ -760,32 +663,17 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
 
     # --- Internals: HTTP
 
-    @web.middleware
-    async def _middleware(
-        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
-        record = RequestRecord(
+    def _record(self, request: web.Request) -> RequestRecord:
+        return RequestRecord(
             request.method,
             request.path,
             dict(request.query),
             dict(request.headers),
             at=self.clock(),
         )
-        self.requests.append(record)
-        try:
-            response = await self._serve(request, handler, record)
-        except Exception:
-            self.server_errors.append(traceback.format_exc())
-            response = ApiError(500, "internal_error", "the fake server failed").response()
-        record.status = response.status
-        self._changes.notify()
-        return response
 
     async def _serve(
-        self,
-        request: web.Request,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-        record: RequestRecord,
+        self, request: web.Request, handler: Handler, record: RequestRecord
     ) -> web.StreamResponse:
         method, path = request.method, request.path
         if (delay := self._take_delay(method, path)) is not None:
@@ -829,19 +717,6 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
             response.headers["X-RateLimit-Remaining"] = str(window.remaining(self.clock()))
         return response
 
-    async def _handle(
-        self,
-        request: web.Request,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-    ) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except ApiError as err:
-            return err.response()
-        except web.HTTPException as err:  # the router's 404 and 405
-            code = "not_found" if err.status == 404 else "method_not_allowed"
-            return ApiError(err.status, code, err.reason).response()
-
     async def _held(self, method: str, path: str, *, handled: bool) -> None:
         for want_method, pattern, after, hold in self._holds:
             if (
@@ -850,14 +725,6 @@ class FakeZenCreator(FakeProviderServer[RequestRecord, CannedAnswer]):
                 and hold.catches()
             ):
                 await hold.held()
-
-    def _authenticate(self, request: web.Request) -> None:
-        header = request.headers.get("Authorization", "")
-        scheme, _, key = header.partition(" ")
-        if not header or scheme.lower() != "bearer" or not key.strip():
-            raise ApiError(401, "missing_api_key", "send Authorization: Bearer <API_KEY>")
-        if key.strip() != self.api_key:
-            raise ApiError(401, "invalid_api_key", "the API key is not valid")
 
     async def _upload(self, request: web.Request) -> web.Response:
         if not request.content_type.startswith("multipart/form-data"):

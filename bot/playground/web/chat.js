@@ -477,6 +477,10 @@ function postJson(path, body) {
   });
 }
 
+// An invoice link (a Stars subscription, say) opens a payment form in Telegram's apps; here the
+// server pays it for the test user, as the Pay button of an invoice does.
+const INVOICE_LINK = /^https:\/\/t\.me\/\$/;
+
 async function sendText(text) {
   try {
     await postJson(`/api/chats/${state.activeId}/messages`, { text });
@@ -486,7 +490,7 @@ async function sendText(text) {
 }
 
 async function press(message, button, row, column, key) {
-  if (button.url) {
+  if (button.url && !INVOICE_LINK.test(button.url)) {
     if (!openDeepLink(button.url)) window.open(button.url, "_blank", "noopener");
     return;
   }
@@ -495,7 +499,7 @@ async function press(message, button, row, column, key) {
     showToast("Copied to the clipboard.");
     return;
   }
-  if (!("callback_data" in button) && !button.pay) {
+  if (!("callback_data" in button) && !button.pay && !button.url) {
     showToast("This kind of button does nothing in the playground.");
     return;
   }
