@@ -117,6 +117,11 @@ SAMPLES: dict[str, list[tuple[Any, ...]]] = {
     "history": [(_entries(),), ([],)],
     "unknown_command": [("/" + "x" * 64,)],
     "job_queued": [("Likeness training",)],
+    "job_in_line": [
+        ("Face swap", 2, timedelta(seconds=3)),
+        ("Face swap", 12, timedelta(seconds=34)),
+        ("Face swap", BIG, timedelta(minutes=21)),
+    ],
     "job_processing": [("Likeness training", timedelta(hours=2, seconds=5))],
     "job_done": [("Photoshoot", 0), ("Photoshoot", BIG)],
     "job_failed_status": [("Similar picture",)],
