@@ -75,8 +75,8 @@ async def new_actor(update: Update, context: BotContext) -> object:
         await update.effective_message.reply_text(texts.ACTOR_LIMIT)
         return ConversationHandler.END
     context.user_data[DRAFT] = {"id": None, "new": True}
-    await update.effective_message.reply_text(texts.NEW_ACTOR_NAME)
-    return NAME
+    # An actor is a real person's face, kept and reused: the terms come first.
+    return await unless_agreed(update, context, _ask_name)
 
 
 async def save_menu_photo(update: Update, context: BotContext) -> object:
@@ -143,8 +143,12 @@ async def _start_from_photo(update: Update, context: BotContext, photo: ActorPho
 
 
 async def _ask_name(update: Update, context: BotContext) -> object:
+    """Ask for the new actor's name (for the photo kept already, if it came with one)."""
     assert update.effective_chat
-    await update.effective_chat.send_message(texts.NEW_ACTOR_NAME_FOR_PHOTO)
+    with_photo = "photo" in context.user_data[DRAFT]
+    await update.effective_chat.send_message(
+        texts.NEW_ACTOR_NAME_FOR_PHOTO if with_photo else texts.NEW_ACTOR_NAME
+    )
     return NAME
 
 

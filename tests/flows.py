@@ -57,12 +57,22 @@ async def send_both_photos(user: EmulatedUser, timeout: float = 5.0) -> SentMess
     return target_question
 
 
+async def start_new_actor(user: EmulatedUser) -> None:
+    """Send /newactor, agree to the terms if they come first, and wait for the name question."""
+    await user.send_text("/newactor")
+    first = await user.next_message()
+    if first.text == texts.TERMS:
+        await user.press(first, texts.TERMS_AGREE_BUTTON)
+        await user.wait_for_text("What's their name?")
+    else:
+        assert "What's their name?" in (first.text or ""), first.text
+
+
 async def create_actor(
     user: EmulatedUser, name: str, photos: list[bytes], voice: tuple[bytes, int] | None = None
 ) -> None:
     """Build an actor through /newactor: the name, photos one by one, then a voice or Skip."""
-    await user.send_text("/newactor")
-    await user.wait_for_text("What's their name?")
+    await start_new_actor(user)
     await user.send_text(name)
     await user.wait_for_text("Now send photos")
     for count, photo in enumerate(photos, start=1):

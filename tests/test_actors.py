@@ -16,7 +16,7 @@ from bot.playground.emulator import (
 from storage.actors import MAX_ACTORS, MAX_PHOTOS, ActorPhoto
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
-from tests.flows import TARGET, accept_terms, create_actor, next_media
+from tests.flows import TARGET, create_actor, next_media, start_new_actor
 
 ANNA_FACES = [make_jpeg(color=color) for color in ("red", "green", "navy", "olive")]
 
@@ -32,8 +32,7 @@ async def test_new_actor_from_an_album_and_a_voice_note_is_saved_and_listed(
     telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
-    await ann.send_text("/newactor")
-    await ann.wait_for_text("What's their name?")
+    await start_new_actor(ann)
     await ann.send_text("  Anna  ")
     await ann.wait_for_text("Now send photos of Anna's face")
     for photo in ANNA_FACES[:3]:
@@ -71,8 +70,7 @@ async def test_limits_are_explained_name_photos_voice_and_actor_count(
     telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
-    await ann.send_text("/newactor")
-    await ann.wait_for_text("What's their name?")
+    await start_new_actor(ann)
     await ann.send_text("A" * 33)
     assert (await ann.next_message()).text == texts.ACTOR_NAME_PROBLEMS["too_long"]
     await ann.send_text("B" * 32)
@@ -104,8 +102,7 @@ async def test_limits_are_explained_name_photos_voice_and_actor_count(
     assert (await ann.next_message()).text == texts.actor_photos_full("B" * 32, 0)
 
     # The same name twice is refused, ignoring case.
-    await ann.send_text("/newactor")
-    await ann.wait_for_text("What's their name?")
+    await start_new_actor(ann)
     await ann.send_text("b" * 32)
     assert (await ann.next_message()).text == texts.ACTOR_NAME_TAKEN
     await ann.send_text("/cancel")
@@ -127,7 +124,6 @@ async def test_face_swap_and_lipsync_use_a_picked_actor_without_resending_media(
     await create_actor(ann, "Anna", ANNA_FACES[:2], voice=(make_voice(12), 12))
 
     await ann.send_text("/faceswap")
-    await accept_terms(ann)
     intro = await ann.wait_for_text("Step 1 of 2")
     assert texts.ACTOR_PICKER_HINT in (intro.text or "")
     await ann.press(intro, texts.pick_actor_button("Anna"))
@@ -174,7 +170,6 @@ async def test_a_voice_sample_longer_than_lipsync_takes_is_not_offered(
     await create_actor(ann, "Long", ANNA_FACES[:1], voice=(make_voice(60), 60))
     await create_actor(ann, "Short", ANNA_FACES[1:2], voice=(make_voice(20), 20))
     await ann.send_text("/lipsync")
-    await accept_terms(ann)
     portrait_question = await ann.wait_for_text("Step 1 of 2")
     await ann.press(portrait_question, texts.pick_actor_button("Long"))
     audio_question = await ann.wait_for_text("Step 2 of 2")
@@ -187,7 +182,6 @@ async def test_a_forged_pick_of_an_actor_without_a_voice_as_the_audio_is_refused
     ann = telegram.user(101)
     await create_actor(ann, "Mute", ANNA_FACES[:1])
     await ann.send_text("/lipsync")
-    await accept_terms(ann)
     portrait_question = await ann.wait_for_text("Step 1 of 2")
     await ann.press(portrait_question, texts.pick_actor_button("Mute"))
     audio_question = await ann.wait_for_text("Step 2 of 2")
@@ -265,12 +259,11 @@ async def test_a_forged_callback_for_another_users_actor_is_refused(
 
     # Bob's own face swap offers only his actor; Anna's picked by id is refused there too.
     await bob.send_text("/faceswap")
-    await accept_terms(bob)
     intro = await bob.wait_for_text("Step 1 of 2")
     assert [label for label, _ in intro.buttons()] == [texts.pick_actor_button("Bobby")]
     bobs_pick = intro.buttons()[0][1]
     await bob.press_data(intro, bobs_pick.rsplit(":", 1)[0] + f":{actor.id}")
-    await telegram.wait_until(lambda: len(bob.callback_answers()) == answered + 13)
+    await telegram.wait_until(lambda: len(bob.callback_answers()) == answered + 12)
     assert bob.callback_answers()[-1].get("text") == texts.ACTOR_GONE
 
     still = await bot.services.actors.get(actor.id, 101)

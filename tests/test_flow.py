@@ -12,7 +12,7 @@ from bot.flow import MENU
 from bot.playground.emulator import BotApiEmulator, make_jpeg
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
-from tests.flows import FACE, TARGET, accept_terms, next_media, start_faceswap
+from tests.flows import FACE, TARGET, accept_terms, next_media, start_faceswap, start_new_actor
 
 PORTRAIT = make_jpeg(color="orange")
 
@@ -62,8 +62,7 @@ async def test_a_tool_command_ends_the_actor_conversation(
 ) -> None:
     """The actor conversation gives way too: the next text is the prompt, not a name."""
     ann = telegram.user(101)
-    await ann.send_text("/newactor")
-    await ann.wait_for_text("What's their name?")
+    await start_new_actor(ann)
     await ann.send_text("/imagine")
     question = await ann.wait_for_text("Step 1 of 1: describe the picture")
     await ann.send_text("Anna on a beach")
@@ -79,6 +78,7 @@ async def test_newactor_ends_a_tool_flow(telegram: BotApiEmulator, bot: RunningB
     await ann.wait_for_text("describe the picture")
     await ann.send_text("/newactor")
     assert (await ann.next_message()).text == texts.flow_left("Picture")
+    await accept_terms(ann)
     await ann.wait_for_text("What's their name?")
     await ann.send_text("Anna")
     await ann.wait_for_text("Now send photos")

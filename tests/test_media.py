@@ -9,7 +9,7 @@ from bot import texts
 from bot.playground.emulator import BotApiEmulator, EmulatedUser, TelegramApiError, make_voice
 from tests.conftest import RunningBot
 from tests.fakes.zencreator import FakeZenCreator
-from tests.flows import FACE, accept_terms, lipsync_quote
+from tests.flows import FACE, accept_terms, lipsync_quote, start_new_actor
 
 
 async def reach_lipsync_audio(user: EmulatedUser) -> None:
@@ -53,8 +53,7 @@ async def test_an_actor_voice_sample_is_measured_too(
     telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
-    await ann.send_text("/newactor")
-    await ann.wait_for_text("What's their name?")
+    await start_new_actor(ann)
     await ann.send_text("Anna")
     await ann.wait_for_text("Now send photos")
     await ann.send_photo(FACE)

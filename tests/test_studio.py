@@ -273,7 +273,6 @@ async def test_together_takes_two_faces_an_optional_place_and_prompt(
     ann = telegram.user(101)
     await create_actor(ann, "Anna", [FACE])
     await ann.send_text("/together")
-    await accept_terms(ann)
     first = await ann.wait_for_text("Step 1 of 4")
     await ann.press(first, texts.pick_actor_button("Anna"))
     await ann.wait_for_text("Step 2 of 4")

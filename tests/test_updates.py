@@ -113,6 +113,8 @@ async def test_a_users_quick_steps_reach_the_conversation_in_order(
     telegram: BotApiEmulator, bot: RunningBot
 ) -> None:
     ann = telegram.user(101)
+    await bot.services.users.ensure(101, "Ann", "en", welcome_credits=10)
+    await bot.services.users.accept_terms(101)
     release_ann = telegram.hold_chat(101)
     # All three arrive while the bot's first reply to Ann still hangs.
     await ann.send_text("/newactor")
