@@ -643,6 +643,10 @@ async def test_the_offline_mock_animates_and_chains_a_video(
     await ann.send_photo(PHOTO)
     question = await ann.wait_for_text("Step 2 of 2")
     await ann.press(question, texts.SKIP_BUTTON)
+    # The mock takes 3 s; the first job of a tool is polled at doubling intervals.
+    await telegram.wait_until(
+        lambda: any(m.method == "sendVideo" for m in ann.messages()), timeout=15
+    )
     video = await next_media(ann, "sendVideo")
     await ann.press(video, texts.RESULT_BUTTONS["upscale_video"])
     quote = await ann.wait_for_text("Start?")
