@@ -44,7 +44,7 @@ def main() -> int:
     parser.add_argument(
         "--baseline",
         default=DEFAULT_BASELINE,
-        help=f"the commit to compare with (default {DEFAULT_BASELINE}, today's per-job polling)",
+        help=f"the commit to compare with (default {DEFAULT_BASELINE}, the original engine)",
     )
     parser.add_argument("--no-baseline", action="store_true", help="run this tree only")
     parser.add_argument("--quick", action="store_true", help="a tenth of the counts")
