@@ -477,6 +477,10 @@ class JobEngine:
             self._show(job, texts.job_in_line(tool.title, place.position, wait))
 
         async with self._traffic.starts.turn(job.id, job.user_id, on_place=show_place):
+            # A long line (or a long stop) can outlast the deadline: started now, the work
+            # would be paid at the provider and then timed out at its first poll.
+            if datetime.now(UTC) >= self._deadline(job):
+                raise JobFailure(texts.JOB_TIMED_OUT)
             generation = await self._provider.start(
                 tool.name, spec.provider_input(tool, assets), job.id
             )
@@ -509,7 +513,8 @@ class JobEngine:
         delay = retry_after_seconds(err) if isinstance(err, RetryAfter) else self._retry_interval
         log.warning("job %s: will retry %s in %.1fs: %r", job.id, job.state, delay, err)
         await self._pause(delay)
-        return True
+        # Out of time while waiting: the error, not the clock, is why the job failed.
+        return not self._out_of_time(job, err, give_up_at)
 
     async def _retry_or_fail(self, job: Job, err: Exception, give_up_at: datetime) -> Job:
         if await self._wait_out(job, err, give_up_at):

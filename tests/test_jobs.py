@@ -121,6 +121,28 @@ async def test_a_job_past_its_deadline_is_failed_and_refunded(
     assert await bot.services.ledger.balance(101) == 10
 
 
+async def test_a_job_whose_deadline_passed_while_it_waited_is_not_started(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
+) -> None:
+    """A bot stopped for longer than a job's deadline (or a line as long) fails the job
+    before starting it: started, it would be paid at the provider and then timed out."""
+    upload = zencreator.hold("POST /assets")
+    first: RunningBot = await start_bot()
+    ann = telegram.user(101)
+    await first.services.users.ensure(101, "Ann", None, welcome_credits=10)
+    job_id = await order_faceswap(first, telegram, 101)
+    await upload.wait_reached()
+    await move_deadline(first, job_id, datetime.now(UTC) - timedelta(seconds=1))
+    await first.stop()
+    upload.release()
+
+    second: RunningBot = await start_bot()
+    failure = await ann.wait_for_text("Sorry, your face swap failed")
+    assert texts.JOB_TIMED_OUT in (failure.text or "")
+    assert zencreator.generations == {}
+    assert await second.services.ledger.balance(101) == 10
+
+
 async def test_passing_provider_errors_while_polling_are_waited_out(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
@@ -194,14 +216,18 @@ async def test_both_flows_run_on_the_offline_mock_provider(
 
 
 async def test_a_provider_down_until_the_deadline_fails_the_job_and_refunds(
-    telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
 ) -> None:
+    # Budgets big enough that the failed starts never wait for one: the job retries at once.
+    zencreator.set_rate_limits(None)
+    bot: RunningBot = await start_bot(zencreator_rate_limits="generate=100000")
     zencreator.fail_next("POST /generations", 503, times=10_000)
     ann = telegram.user(101)
     await bot.services.users.ensure(101, "Ann", None, welcome_credits=10)
     job_id = await order_faceswap(bot, telegram, 101)
     await zencreator.wait_until(lambda: len(zencreator.requests_for("POST /generations")) >= 4)
-    await move_deadline(bot, job_id, datetime.now(UTC) - timedelta(seconds=1))
+    # The deadline passes while the job waits to try again.
+    await move_deadline(bot, job_id, datetime.now(UTC) + timedelta(seconds=0.5))
     failure = await ann.wait_for_text("Sorry, your face swap failed")
     assert "temporary problem" in (failure.text or "")
     assert await bot.services.ledger.balance(101) == 10
