@@ -13,20 +13,28 @@ bot does not repeat an edit.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Final, Protocol
 
 from telegram.error import TelegramError
 
-from bot.courier import Courier
 from storage.jobs import Job, LeaseLost
 
 log = logging.getLogger(__name__)
 
 Record = Callable[[str, str], Awaitable[object]]
 """Record that a job's status message shows a text: (job id, text)."""
+STOP_GRACE: Final = 3.0
+"""Seconds a stopping bot gives the last edits of jobs it no longer moves: a finished job's
+"done" is shown by nothing else."""
+
+
+class StatusEditor(Protocol):
+    """What edits the messages (bot.courier.Courier)."""
+
+    async def edit_status(self, chat_id: int, message_id: int, text: str) -> None: ...
 
 
 @dataclass
@@ -43,8 +51,9 @@ class _Message:
 
 
 class StatusMessages:
-    def __init__(self, courier: Courier, record: Record) -> None:
-        self._courier = courier
+    def __init__(self, editor: StatusEditor, record: Record, *, grace: float = STOP_GRACE) -> None:
+        self._editor = editor
+        self._grace = grace
         self._record = record
         self._messages: dict[str, _Message] = {}
         """By job id, the jobs moved here and those whose last edits are being made."""
@@ -78,7 +87,11 @@ class StatusMessages:
             message.kept = False
 
     async def aclose(self) -> None:
-        """Stop the edits under way (at shutdown); a resumed job shows its state again."""
+        """Stop the edits under way (at shutdown), after a short grace for the last edits of
+        the jobs no longer moved here; a resumed job shows its state again."""
+        last = [m.editor for m in self._messages.values() if m.editor and not m.kept]
+        if last:
+            await asyncio.wait(last, timeout=self._grace)
         editors = [m.editor for m in self._messages.values() if m.editor is not None]
         for editor in editors:
             editor.cancel()
@@ -90,14 +103,18 @@ class StatusMessages:
                 before, message.shown = message.shown, message.wanted
                 text, message.wanted = message.wanted, None
                 try:
-                    await self._courier.edit_status(message.chat_id, message.message_id, text)
+                    await self._editor.edit_status(message.chat_id, message.message_id, text)
                 except TelegramError as err:
                     log.warning("job %s: could not update its status message: %r", job_id, err)
                     message.shown = before
                     continue
-                # LeaseLost: the job ended, or another worker moves it now.
-                with contextlib.suppress(LeaseLost):
+                try:
                     await self._record(job_id, text)
+                except LeaseLost:
+                    pass  # the job ended, or another worker moves it now
+                except Exception:
+                    # Not recorded: a restarted bot edits it again. Newer texts still go.
+                    log.exception("job %s: could not record its status text", job_id)
         except Exception:
             log.exception("job %s: its status message is not kept up to date", job_id)
         finally:
