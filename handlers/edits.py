@@ -20,3 +20,12 @@ async def edit_text(
     except BadRequest as err:
         if "not modified" not in err.message:
             raise
+
+
+async def edit_markup(query: CallbackQuery, reply_markup: InlineKeyboardMarkup | None) -> None:
+    """Show `reply_markup` under the message of the pressed button."""
+    try:
+        await query.edit_message_reply_markup(reply_markup)
+    except BadRequest as err:
+        if "not modified" not in err.message:
+            raise

@@ -7,7 +7,6 @@ carry `set:<action>[:<index>...]`: what they change is the same for everyone.
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import texts
@@ -15,6 +14,7 @@ from bot.catalog.model import Choice, Value
 from bot.context import BotContext
 from bot.preferences import PREFERENCES, Preference
 from handlers.conversation import Handlers
+from handlers.edits import edit_markup
 from handlers.keyboards import rows_of
 from handlers.parsing import integer
 
@@ -109,12 +109,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     await query.answer(answer)
-    try:
-        await query.edit_message_reply_markup(await _keyboard(context, view))
-    except BadRequest as err:
-        # The second of a double tap: the first one's edit already shows this keyboard.
-        if "not modified" not in err.message:
-            raise
+    await edit_markup(query, await _keyboard(context, view))
 
 
 def build_settings_handlers() -> Handlers:
