@@ -1,6 +1,6 @@
 """`python -m bench`: run the benchmark against this tree and the baseline; print one table.
 
-    .venv/bin/python -m bench                      # everything (about 15 minutes)
+    .venv/bin/python -m bench                      # everything (about 10 minutes)
     .venv/bin/python -m bench --parts throughput   # one part
     .venv/bin/python -m bench --no-baseline        # this tree only
     .venv/bin/python -m bench --quick              # a tenth of the counts: checks the harness
