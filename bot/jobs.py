@@ -690,12 +690,9 @@ class JobEngine:
             await self._refund(job, refund, texts.refund_note(tool.title))
         done = texts.job_done(tool.title, refund)
         if self._settlement is not None and not refund:
-            try:
-                overcharge = await self._settlement.overcharged(job)
-            except TRANSIENT_PROVIDER_ERRORS as err:
-                if await self._wait_out(job, err, self._deadline(job) + DELIVERY_GRACE):
-                    return job
-                overcharge = 0
+            overcharge = await self._overcharge(job)
+            if overcharge is None:
+                return job
             if overcharge:
                 await self._refund(job, overcharge, texts.overcharge_note(tool.title))
                 done = texts.job_done_overcharged(tool.title, overcharge)
@@ -712,6 +709,22 @@ class JobEngine:
         if self._on_delivered:
             await self._on_delivered(job)
         return job
+
+    async def _overcharge(self, job: Job) -> int | None:
+        """What the provider's real charge leaves to refund of a job charged its most; 0 when
+        that cannot be known by the job's deadline, None when the bot stops meanwhile.
+
+        Passing errors are waited out here, not by going back to the delivery step: a user
+        who blocked the bot would make that step download the results again each time."""
+        assert self._settlement is not None
+        while True:
+            try:
+                return await self._settlement.overcharged(job)
+            except TRANSIENT_PROVIDER_ERRORS as err:
+                if not await self._wait_out(job, err, self._deadline(job) + DELIVERY_GRACE):
+                    return 0
+                if self._stopping.is_set():
+                    return None
 
     async def _settle_failure(self, job: Job) -> Job:
         """Refund a failed job in full, exactly once, and tell the user why."""

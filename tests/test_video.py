@@ -341,6 +341,33 @@ async def test_a_link_is_charged_its_most_and_settled_at_the_real_charge(
     assert await bot.services.ledger.balance(101) == 30
 
 
+async def test_a_blocked_user_is_settled_without_downloading_the_result_again(
+    telegram: BotApiEmulator, zencreator: FakeZenCreator, start_bot: Any
+) -> None:
+    """The provider's credit history answering 503 at first is waited out where it is read,
+    not by trying the delivery again: for a user who blocked the bot, each try downloaded
+    the video anew."""
+    bot: RunningBot = await start_bot(welcome_credits=100)
+    ann = telegram.user(101)
+    await reach_source_step(ann)
+    await ann.send_text("https://www.instagram.com/reel/C3xYz1ab/")
+    quote = await ann.wait_for_text("Start?")
+    await ann.press(quote, "DreamActor M2")
+    await telegram.wait_until(lambda: texts.start_button(30) in labels(quote))
+    # Each read of the history is tried 4 times by the client: two reads fail.
+    zencreator.fail_next("GET /transactions", 503, times=8)
+    download = zencreator.hold("GET /downloads/*")
+    await ann.press(quote, texts.start_button(30))
+    await download.wait_reached()
+    telegram.block_bot(101)
+    download.release()
+    await zencreator.wait_until(lambda: len(zencreator.requests_for("GET /transactions")) > 8)
+    await bot.services.engine.wait_idle()
+    (job,) = [job for job in await bot.services.jobs.recent(101) if job.state == "delivered"]
+    assert (job.price, job.refunded) == (30, 20)
+    assert len(zencreator.requests_for("GET /downloads/*")) == 1
+
+
 async def test_a_source_over_20_mb_is_refused_before_anything(
     telegram: BotApiEmulator, zencreator: FakeZenCreator, bot: RunningBot
 ) -> None:
