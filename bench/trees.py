@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE_SITE = Path(__file__).resolve().parent / "baseline_site"
 DEFAULT_BASELINE = "fa213f9"
-"""Today's per-job polling, before the traffic work."""
+"""The original engine: each job polling on its own, before the traffic work."""
 
 
 @dataclass(frozen=True)
