@@ -571,7 +571,6 @@ class JobEngine:
             )
             return job
         if outcome.past_deadline:
-            polls.forget(job.id)
             return await self._fail(job, JobFailure(texts.JOB_TIMED_OUT))
         elapsed = timedelta(seconds=outcome.polled_at - polled.submitted_at)
         self._show(job, waiting_text(tool, generation.status, elapsed))
@@ -604,7 +603,6 @@ class JobEngine:
             log.info("job %s finished: tool %s, trained", job.id, job.tool)
             return job
         if outcome.past_deadline:
-            polls.forget(job.id)
             return await self._fail(job, JobFailure(texts.JOB_TIMED_OUT))
         actor = ActorJobInput.model_validate(JobSpec.model_validate(job.spec).options)
         self._show(job, texts.training_status(tool.title, actor.actor_name, training))
